@@ -1,0 +1,546 @@
+"""The wire contract of the Lucy API, shared by the typed client and the reference server.
+
+Every resource of DESIGN §4 is defined here once. Response models are lenient about what
+they carry (the server owns the rules); request models (``*Create``, ``*Update``) validate
+what a user may send, with the same checks the server applies.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lucy_tui.api import validation
+
+MAX_ALLOWED_SENDERS = 100
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 100
+MAX_BULK_DOCUMENTS = 5000
+VAULT_MAX_BYTES = 25 * 1024 * 1024
+TRIAL_DAYS = 30
+INVITATION_DAYS = 21
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: unknown fields are ignored so older clients keep working."""
+
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+
+
+# --- enumerations -------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EMPLOYEE = "employee"
+
+
+class ClientStatus(StrEnum):
+    CREATED = "created"
+    INVITED = "invited"
+    ACTIVE = "active"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Plan(StrEnum):
+    TRIAL = "trial"
+    INBOX = "inbox"
+    BILLING = "billing"
+    BUSINESS = "business"
+    BUSINESS_PRO = "business_pro"
+
+    @property
+    def label(self) -> str:
+        return _PLAN_LABELS[self]
+
+    @property
+    def has_banking(self) -> bool:
+        """Codabox banking comes with Business Pro; a trial runs on Business Pro features."""
+        return self in (Plan.TRIAL, Plan.BUSINESS_PRO)
+
+
+_PLAN_LABELS = {
+    Plan.TRIAL: "Trial",
+    Plan.INBOX: "Lucy Inbox",
+    Plan.BILLING: "Lucy Billing",
+    Plan.BUSINESS: "Lucy Business",
+    Plan.BUSINESS_PRO: "Lucy Business Pro",
+}
+
+
+class DocumentStatus(StrEnum):
+    INBOX = "inbox"
+    SENT = "sent"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class DocumentDirection(StrEnum):
+    PURCHASE = "purchase"  # from a supplier
+    SALE = "sale"  # to a customer
+
+
+class DocumentType(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    RECEIPT = "receipt"
+    OTHER = "other"
+
+
+class DocumentSource(StrEnum):
+    EMAIL = "email"
+    UPLOAD = "upload"
+    PEPPOL = "peppol"
+    MOBILE = "mobile"
+
+
+class ActionOutcome(StrEnum):
+    SENT = "sent"  # delivered to the destination
+    FAILED = "failed"  # the delivery was tried and failed; the document is now Failed
+    REFUSED = "refused"  # not attempted: the document is in the wrong state or unknown
+
+
+class IntegrationKind(StrEnum):
+    API = "api"
+    FTP = "ftp"
+    EMAIL = "email"
+
+
+class IntegrationCategory(StrEnum):
+    ACCOUNTING = "accounting"  # an accounting package: one per client
+    DESTINATION = "destination"  # another destination (archive, expense tool, ...)
+
+
+class ClientUserStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+
+
+class BankingStatus(StrEnum):
+    PLAN_REQUIRED = "plan_required"  # the client's plan has no banking
+    NOT_CONNECTED = "not_connected"  # the client has not connected Codabox yet
+    CONNECTED = "connected"
+
+
+class AccountType(StrEnum):
+    CURRENT = "current"
+    SAVINGS = "savings"
+
+
+class MandateStatus(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"
+    EXPIRED = "expired"
+
+
+class Language(StrEnum):
+    NL = "nl"
+    FR = "fr"
+    EN = "en"
+
+
+class VatRate(IntEnum):
+    ZERO = 0
+    SIX = 6
+    TWELVE = 12
+    STANDARD = 21
+
+
+class VaultCategory(StrEnum):
+    TAX = "tax"
+    REPORT = "report"
+    LEGAL = "legal"
+    OTHER = "other"
+
+
+# --- errors and pages ---------------------------------------------------------------------
+
+
+class ErrorDetail(WireModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(WireModel):
+    error: ErrorDetail
+
+
+class FieldError(WireModel):
+    """One rejected field, as carried in ``details`` of a validation error."""
+
+    field: str
+    message: str
+
+
+T = TypeVar("T")
+
+
+class Page(WireModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+# --- auth, staff, teams -------------------------------------------------------------------
+
+
+class Team(WireModel):
+    id: int
+    name: str
+
+
+class Staff(WireModel):
+    id: int
+    name: str
+    email: str
+    role: Role
+    teams: list[Team] = []
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class StaffRef(WireModel):
+    id: int
+    name: str
+
+
+class LoginRequest(WireModel):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginResponse(WireModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    staff: Staff
+
+
+# --- clients ------------------------------------------------------------------------------
+
+
+class Address(WireModel):
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = "BE"
+
+
+class ClientSummary(WireModel):
+    """One row of the client list: every column of DESIGN §1, flat so 50,000 parse fast."""
+
+    id: int
+    name: str
+    enterprise_number: str
+    vat_number: str
+    contact_id: int | None = None
+    contact_name: str | None = None
+    team_names: list[str] = []
+    status: ClientStatus
+    integrations: list[str] = []
+    peppol_sending: bool = False
+    peppol_receiving: bool = False
+    inbox_count: int = 0
+    plan: Plan
+    trial_ends_on: date | None = None
+    hidden: bool = False
+    version: int
+
+
+class ClientDetail(ClientSummary):
+    address: Address = Address()
+    lucy_email: str
+    teams: list[Team] = []
+    client_contact: StaffRef | None = None
+    created_at: datetime
+    invited_at: datetime | None = None
+    invitation_expires_at: datetime | None = None
+    activated_at: datetime | None = None
+
+
+class ClientCreate(WireModel):
+    """A new client file. ``enterprise_number`` takes an enterprise or a VAT number."""
+
+    name: str = Field(min_length=1, max_length=200)
+    enterprise_number: str
+    email: str
+    plan: Plan = Plan.TRIAL
+    team_ids: list[int] = []
+    contact_id: int | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validation.clean_name(value)
+
+    @field_validator("enterprise_number")
+    @classmethod
+    def _enterprise_number(cls, value: str) -> str:
+        return validation.enterprise_number(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return validation.email(value)
+
+
+class ClientUpdate(WireModel):
+    """A PATCH of a client: only the fields present are changed (needs ``If-Match``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    plan: Plan | None = None
+    team_ids: list[int] | None = None
+    contact_id: int | None = None
+    client_contact_id: int | None = None  # admins only
+    hidden: bool | None = None  # admins only
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else validation.clean_name(value)
+
+
+# --- Peppol -------------------------------------------------------------------------------
+
+
+class PeppolRegistration(WireModel):
+    participant_id: str
+    sending: bool
+    receiving: bool
+    registered_elsewhere: bool = False
+    other_provider: str | None = None
+    version: int
+
+
+class PeppolUpdate(WireModel):
+    sending: bool
+    receiving: bool
+
+
+# --- allowed senders ----------------------------------------------------------------------
+
+
+class AllowedSenders(WireModel):
+    senders: list[str]
+    version: int
+
+
+class AllowedSendersUpdate(WireModel):
+    senders: list[str] = Field(max_length=MAX_ALLOWED_SENDERS)
+
+    @field_validator("senders")
+    @classmethod
+    def _senders(cls, value: list[str]) -> list[str]:
+        return validation.allowed_senders(value)
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+class Document(WireModel):
+    id: int
+    client_id: int
+    date: date
+    counterparty: str
+    type: DocumentType | None = None
+    direction: DocumentDirection
+    amount: Decimal
+    currency: str = "EUR"
+    source: DocumentSource
+    status: DocumentStatus
+    failure_reason: str | None = None
+    sent_at: datetime | None = None
+    destination: str | None = None
+
+
+class DocumentIds(WireModel):
+    document_ids: list[int] = Field(min_length=1, max_length=MAX_BULK_DOCUMENTS)
+
+
+class DocumentActionResult(WireModel):
+    document_id: int
+    outcome: ActionOutcome
+    status: DocumentStatus | None = None  # the document's status after the action
+    message: str = ""
+
+
+class DocumentActionResponse(WireModel):
+    results: list[DocumentActionResult]
+
+
+# --- vault --------------------------------------------------------------------------------
+
+
+class VaultFile(WireModel):
+    id: int
+    name: str
+    category: VaultCategory
+    size: int
+    content_type: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+# --- banking ------------------------------------------------------------------------------
+
+
+class BankAccount(WireModel):
+    iban: str
+    bic: str | None = None
+    bank: str
+    holder: str
+    account_type: AccountType
+    mandate_status: MandateStatus
+    mandate_date: date | None = None
+    last_statement_date: date | None = None
+
+
+class BankConnection(WireModel):
+    status: BankingStatus
+    provider: str = "Codabox"
+    connected_at: datetime | None = None
+    accounts: list[BankAccount] = []
+    message: str = ""
+
+
+# --- integrations -------------------------------------------------------------------------
+
+
+class Integration(WireModel):
+    id: str  # a slug such as "yuki"
+    name: str
+    kind: IntegrationKind
+    category: IntegrationCategory
+    description: str = ""
+
+
+class ClientIntegrations(WireModel):
+    accounting_package: str | None = None  # an Integration id of category accounting
+    destinations: list[str] = []  # Integration ids of category destination
+    version: int
+
+
+class ClientIntegrationsUpdate(WireModel):
+    accounting_package: str | None = None
+    destinations: list[str] = []
+
+
+# --- client users -------------------------------------------------------------------------
+
+
+class ClientUser(WireModel):
+    id: int
+    name: str
+    email: str
+    status: ClientUserStatus
+    invited_at: datetime | None = None
+
+
+class ClientUserCreate(WireModel):
+    email: str
+    name: str = Field(default="", max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return validation.email(value)
+
+
+# --- invoice settings ---------------------------------------------------------------------
+
+
+class InvoiceSettingsFields(WireModel):
+    """The fields of DESIGN §6 that Lucy needs to create invoices for a client."""
+
+    legal_name: str = ""
+    address: Address = Address()
+    vat_number: str = ""
+    enterprise_number: str = ""
+    iban: str = ""
+    bic: str = ""
+    email: str = ""  # the reply-to address on invoices
+    phone: str = ""
+    next_number: int = 1
+    number_format: str = validation.DEFAULT_NUMBER_FORMAT
+    payment_term_days: int = 30
+    default_vat_rate: VatRate = VatRate.STANDARD
+    language: Language = Language.NL
+    footer: str = ""
+
+
+class InvoiceSettings(InvoiceSettingsFields):
+    numbering_locked: bool = False  # true once the first invoice is made
+    version: int
+
+
+class InvoiceSettingsUpdate(InvoiceSettingsFields):
+    """What a user saves; every field is checked as the server checks it."""
+
+    legal_name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+    next_number: int = Field(default=1, ge=1, le=999_999)
+    payment_term_days: int = Field(default=30, ge=0, le=120)
+    footer: str = Field(default="", max_length=500)
+
+    @field_validator("legal_name")
+    @classmethod
+    def _legal_name(cls, value: str) -> str:
+        return validation.clean_name(value) if value.strip() else ""
+
+    @field_validator("vat_number")
+    @classmethod
+    def _vat(cls, value: str) -> str:
+        return validation.vat_number(value) if value.strip() else ""
+
+    @field_validator("enterprise_number")
+    @classmethod
+    def _enterprise(cls, value: str) -> str:
+        return validation.enterprise_number(value) if value.strip() else ""
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        return validation.iban(value)
+
+    @field_validator("bic")
+    @classmethod
+    def _bic(cls, value: str) -> str:
+        return validation.bic(value) if value.strip() else ""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return validation.email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return validation.phone(value) if value.strip() else ""
+
+    @field_validator("number_format")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        return validation.number_format(value)
+
+    @field_validator("footer")
+    @classmethod
+    def _footer(cls, value: str) -> str:
+        return validation.free_text(value)

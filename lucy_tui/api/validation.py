@@ -1,0 +1,168 @@
+"""Checks of what a user types, shared by the app's forms, the wire models and the server.
+
+Each function returns the value in its canonical form or raises ``ValueError`` with a
+message fit to show next to the field. Identifiers are checked with python-stdnum.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.be import vat as stdnum_be_vat
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidLength
+
+DEFAULT_NUMBER_FORMAT = "{year}-{number}"
+_NUMBER_FORMAT_FIELDS = {"year", "number"}
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+MAX_EMAIL_LENGTH = 254
+
+
+def _reject_control_characters(value: str, what: str) -> None:
+    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t" for ch in value):
+        raise ValueError(f"{what} contains control characters")
+
+
+def clean_name(value: str) -> str:
+    """A name shown to people: trimmed, not empty, no control characters."""
+    value = value.strip()
+    if not value:
+        raise ValueError("Name is required")
+    _reject_control_characters(value, "Name")
+    if len(value) > 200:
+        raise ValueError("Name is longer than 200 characters")
+    return value
+
+
+def free_text(value: str) -> str:
+    """A free text such as an invoice footer: newlines allowed, other control characters not."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise ValueError("Text contains control characters")
+    return value.strip()
+
+
+def _stdnum_message(exc: StdnumError, what: str) -> str:
+    if isinstance(exc, InvalidChecksum):
+        return f"{what} has a wrong check digit"
+    if isinstance(exc, InvalidLength):
+        return f"{what} has the wrong number of digits"
+    return f"{what} is not valid"
+
+
+def enterprise_number(value: str) -> str:
+    """A Belgian enterprise number (or a BE VAT number), as ``0123.456.749``."""
+    _reject_control_characters(value, "Enterprise number")
+    if not value.strip():
+        raise ValueError("Enterprise number is required")
+    try:
+        digits = stdnum_be_vat.validate(value)
+    except StdnumError as exc:
+        raise ValueError(_stdnum_message(exc, "Enterprise number")) from None
+    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
+
+
+def vat_number(value: str) -> str:
+    """A Belgian VAT number, as ``BE0123456749``."""
+    _reject_control_characters(value, "VAT number")
+    if not value.strip():
+        raise ValueError("VAT number is required")
+    try:
+        digits = stdnum_be_vat.validate(value)
+    except StdnumError as exc:
+        raise ValueError(_stdnum_message(exc, "VAT number")) from None
+    return f"BE{digits}"
+
+
+def vat_from_enterprise(enterprise: str) -> str:
+    return "BE" + stdnum_be_vat.compact(enterprise)
+
+
+def iban(value: str) -> str:
+    """An IBAN, compact (``BE68539007547034``); required on invoice settings."""
+    _reject_control_characters(value, "IBAN")
+    if not value.strip():
+        raise ValueError("IBAN is required")
+    try:
+        return stdnum_iban.validate(value)
+    except StdnumError as exc:
+        raise ValueError(_stdnum_message(exc, "IBAN")) from None
+
+
+def format_iban(value: str) -> str:
+    """An IBAN in groups of four, as printed on paper."""
+    return stdnum_iban.format(value)
+
+
+def bic(value: str) -> str:
+    _reject_control_characters(value, "BIC")
+    try:
+        return stdnum_bic.validate(value)
+    except StdnumError as exc:
+        raise ValueError(_stdnum_message(exc, "BIC")) from None
+
+
+def email(value: str) -> str:
+    """An email address, normalised (domain lowercased); no deliverability lookup."""
+    value = value.strip()
+    if not value:
+        raise ValueError("Email address is required")
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise ValueError("Email address is too long")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"Not a valid email address: {exc}") from None
+
+
+def allowed_senders(values: Iterable[str]) -> list[str]:
+    """Allowed senders: valid, without duplicates (case-insensitive), order kept."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for position, raw in enumerate(values, start=1):
+        try:
+            address = email(raw)
+        except ValueError as exc:
+            raise ValueError(f"Sender {position} ({raw[:60]!r}): {exc}") from None
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            result.append(address)
+    return result
+
+
+def phone(value: str) -> str:
+    value = value.strip()
+    if not _PHONE.match(value):
+        raise ValueError("Phone number may hold only digits, spaces and + ( ) . / -")
+    return value
+
+
+def number_format(value: str) -> str:
+    """An invoice number format: must contain ``{number}``; may contain ``{year}``."""
+    value = value.strip()
+    _reject_control_characters(value, "Number format")
+    if "{number}" not in value:
+        raise ValueError("Number format must contain {number}")
+    if len(value) > 40:
+        raise ValueError("Number format is longer than 40 characters")
+    fields = set(re.findall(r"{([^{}]*)}", value))
+    unknown = fields - _NUMBER_FORMAT_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown placeholder {{{sorted(unknown)[0]}}}; use {{year}} and {{number}}")
+    if re.search(r"[{}]", re.sub(r"{(year|number)}", "", value)):
+        raise ValueError("Number format has an unmatched brace")
+    return value
+
+
+def format_invoice_number(fmt: str, number: int, year: int) -> str:
+    """An invoice number: the number zero-padded to 4 digits."""
+    return fmt.replace("{year}", str(year)).replace("{number}", f"{number:04d}")
+
+
+def peppol_participant_id(enterprise: str) -> str:
+    """The Peppol participant id of a Belgian company: scheme 0208 + the enterprise number."""
+    return "0208:" + stdnum_be_vat.compact(enterprise)
