@@ -14,8 +14,8 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.be import vat as stdnum_be_vat
-from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.exceptions import InvalidChecksum, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 
 DEFAULT_NUMBER_FORMAT = "{year}-{number}"
 _NUMBER_FORMAT_FIELDS = {"year", "number"}
@@ -152,7 +152,9 @@ def number_format(value: str) -> str:
     fields = set(re.findall(r"{([^{}]*)}", value))
     unknown = fields - _NUMBER_FORMAT_FIELDS
     if unknown:
-        raise ValueError(f"Unknown placeholder {{{sorted(unknown)[0]}}}; use {{year}} and {{number}}")
+        raise ValueError(
+            f"Unknown placeholder {{{sorted(unknown)[0]}}}; use {{year}} and {{number}}"
+        )
     if re.search(r"[{}]", re.sub(r"{(year|number)}", "", value)):
         raise ValueError("Number format has an unmatched brace")
     return value

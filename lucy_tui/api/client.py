@@ -1,0 +1,493 @@
+"""The typed, async client of the Lucy API (DESIGN §4).
+
+One method per endpoint, each returning the wire models of :mod:`lucy_tui.api.models`
+and raising the typed errors of :mod:`lucy_tui.api.errors`. Any httpx transport can be
+given, so the app's embedded default runs the reference server in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from lucy_tui.api.errors import (
+    LucyError,
+    ServerError,
+    UnreachableError,
+    error_for_status,
+)
+from lucy_tui.api.models import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    AllowedSenders,
+    AllowedSendersUpdate,
+    BankConnection,
+    ClientCreate,
+    ClientDetail,
+    ClientIntegrations,
+    ClientIntegrationsUpdate,
+    ClientStatus,
+    ClientSummary,
+    ClientUpdate,
+    ClientUser,
+    ClientUserCreate,
+    Document,
+    DocumentActionResponse,
+    DocumentIds,
+    DocumentStatus,
+    ErrorBody,
+    Integration,
+    InvoiceSettings,
+    InvoiceSettingsUpdate,
+    LoginRequest,
+    LoginResponse,
+    Page,
+    PeppolRegistration,
+    PeppolUpdate,
+    Plan,
+    Staff,
+    Team,
+    VaultCategory,
+    VaultFile,
+)
+
+API = "/api/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+_CLIENT_PAGE = TypeAdapter(Page[ClientSummary])
+_DOCUMENT_PAGE = TypeAdapter(Page[Document])
+
+
+def _list_adapter(model: type[T]) -> TypeAdapter[list[T]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+class LucyClient:
+    """An async client of one Lucy server for one signed-in staff member.
+
+    ``retries`` applies to reads (GET) and to POST actions, which carry an
+    ``Idempotency-Key`` reused on their own retry so they never run twice.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://lucy.local",
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        backoff: float = 0.25,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json", "User-Agent": "lucy-tui"},
+        )
+        self.token = token
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._token = value
+        if value:
+            self._http.headers["Authorization"] = f"Bearer {value}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> LucyClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # --- transport ------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        files: Any = None,
+        data: Any = None,
+        retry: bool = False,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """Send one request; retry with backoff when ``retry`` and the fault is transient."""
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._http.request(
+                    method,
+                    API + path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    files=files,
+                    data=data,
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.TimeoutException as exc:
+                if last:
+                    raise UnreachableError(
+                        f"The server did not answer in time ({method} {path}).",
+                        code="timeout",
+                    ) from exc
+            except httpx.TransportError as exc:
+                if last:
+                    raise UnreachableError(
+                        f"Cannot reach the Lucy server at {self.base_url}: "
+                        f"{exc or type(exc).__name__}"
+                    ) from exc
+            else:
+                if response.status_code in RETRY_STATUSES and not last:
+                    await response.aclose()
+                else:
+                    if response.is_error:
+                        raise self._error(response)
+                    return response
+            await asyncio.sleep(self.backoff * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+    @staticmethod
+    def _error(response: httpx.Response) -> LucyError:
+        status = response.status_code
+        kind = error_for_status(status)
+        try:
+            body = ErrorBody.model_validate_json(response.content)
+        except PydanticValidationError:
+            return kind(
+                f"The server answered {status} {response.reason_phrase} without an explanation.",
+                status=status,
+            )
+        error = body.error
+        return kind(error.message, code=error.code, status=status, details=error.details)
+
+    async def _get(self, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+        return await self._request("GET", path, params=params, retry=True)
+
+    async def _action(
+        self, path: str, json: Any = None, idempotency_key: str | None = None
+    ) -> httpx.Response:
+        """A POST action: it carries an Idempotency-Key, the same on every retry."""
+        key = idempotency_key or uuid.uuid4().hex
+        return await self._request(
+            "POST", path, json=json, headers={"Idempotency-Key": key}, retry=True
+        )
+
+    async def _versioned(
+        self, method: str, path: str, body: BaseModel, version: int
+    ) -> httpx.Response:
+        """A mutation of a versioned resource: ``If-Match`` makes a stale edit fail (412)."""
+        return await self._request(
+            method,
+            path,
+            json=body.model_dump(mode="json", exclude_unset=method == "PATCH"),
+            headers={"If-Match": f'"{version}"'},
+        )
+
+    @staticmethod
+    def _parse(model: type[M], response: httpx.Response) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except PydanticValidationError as exc:
+            raise ServerError(
+                f"The server's answer to {response.request.method} {response.request.url.path} "
+                f"does not match the API: {exc.error_count()} error(s).",
+                code="bad_response",
+            ) from exc
+
+    @staticmethod
+    def _parse_with(adapter: TypeAdapter[T], response: httpx.Response) -> T:
+        try:
+            return adapter.validate_json(response.content)
+        except PydanticValidationError as exc:
+            raise ServerError(
+                f"The server's answer to {response.request.method} {response.request.url.path} "
+                f"does not match the API: {exc.error_count()} error(s).",
+                code="bad_response",
+            ) from exc
+
+    async def _all_items(self, path: str, model: type[T]) -> list[T]:
+        """Every item of a small paged list (staff, teams, users, vault ...)."""
+        adapter: TypeAdapter[Page[T]] = TypeAdapter(Page[model])  # type: ignore[valid-type]
+        items: list[T] = []
+        page = 1
+        while True:
+            response = await self._get(path, {"page": page, "page_size": MAX_PAGE_SIZE})
+            result = self._parse_with(adapter, response)
+            items.extend(result.items)
+            if page >= result.last_page or not result.items:
+                return items
+            page += 1
+
+    # --- auth -----------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str) -> LoginResponse:
+        """Sign in; the token is kept for every later call."""
+        response = await self._request(
+            "POST",
+            "/auth/login",
+            json=LoginRequest(email=email, password=password).model_dump(),
+        )
+        login = self._parse(LoginResponse, response)
+        self.token = login.access_token
+        return login
+
+    async def logout(self) -> None:
+        await self._request("POST", "/auth/logout")
+        self.token = None
+
+    async def me(self) -> Staff:
+        return self._parse(Staff, await self._get("/me"))
+
+    async def staff(self) -> list[Staff]:
+        return await self._all_items("/staff", Staff)
+
+    async def teams(self) -> list[Team]:
+        return await self._all_items("/teams", Team)
+
+    # --- clients --------------------------------------------------------------------------
+
+    async def clients_page(
+        self,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        *,
+        q: str | None = None,
+        status: ClientStatus | None = None,
+        plan: Plan | None = None,
+        team_id: int | None = None,
+    ) -> Page[ClientSummary]:
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        for name, value in (("q", q), ("status", status), ("plan", plan), ("team_id", team_id)):
+            if value is not None:
+                params[name] = str(value)
+        return self._parse_with(_CLIENT_PAGE, await self._get("/clients", params))
+
+    async def iter_client_pages(
+        self, page_size: int = MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncIterator[Page[ClientSummary]]:
+        """Every page of the client list, in order, as each arrives."""
+        page = 1
+        while True:
+            result = await self.clients_page(page, page_size, **filters)
+            yield result
+            if page >= result.last_page or not result.items:
+                return
+            page += 1
+
+    async def iter_clients(
+        self, page_size: int = MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncIterator[ClientSummary]:
+        async for page in self.iter_client_pages(page_size, **filters):
+            for client in page.items:
+                yield client
+
+    async def create_client(
+        self, client: ClientCreate, *, idempotency_key: str | None = None
+    ) -> ClientDetail:
+        response = await self._action("/clients", client.model_dump(mode="json"), idempotency_key)
+        return self._parse(ClientDetail, response)
+
+    async def client(self, client_id: int) -> ClientDetail:
+        return self._parse(ClientDetail, await self._get(f"/clients/{client_id}"))
+
+    async def update_client(
+        self, client_id: int, changes: ClientUpdate, version: int
+    ) -> ClientDetail:
+        """Change the fields set on ``changes`` (and only those)."""
+        response = await self._versioned("PATCH", f"/clients/{client_id}", changes, version)
+        return self._parse(ClientDetail, response)
+
+    async def invite_client(
+        self, client_id: int, *, idempotency_key: str | None = None
+    ) -> ClientDetail:
+        """Send the invitation (Created -> Invited) or send it again (Invited)."""
+        response = await self._action(f"/clients/{client_id}/invite", None, idempotency_key)
+        return self._parse(ClientDetail, response)
+
+    # --- Peppol and allowed senders -------------------------------------------------------
+
+    async def peppol(self, client_id: int) -> PeppolRegistration:
+        return self._parse(PeppolRegistration, await self._get(f"/clients/{client_id}/peppol"))
+
+    async def set_peppol(
+        self, client_id: int, *, sending: bool, receiving: bool, version: int
+    ) -> PeppolRegistration:
+        body = PeppolUpdate(sending=sending, receiving=receiving)
+        response = await self._versioned("PUT", f"/clients/{client_id}/peppol", body, version)
+        return self._parse(PeppolRegistration, response)
+
+    async def allowed_senders(self, client_id: int) -> AllowedSenders:
+        response = await self._get(f"/clients/{client_id}/allowed-senders")
+        return self._parse(AllowedSenders, response)
+
+    async def set_allowed_senders(
+        self, client_id: int, senders: list[str], version: int
+    ) -> AllowedSenders:
+        body = AllowedSendersUpdate(senders=senders)
+        response = await self._versioned(
+            "PUT", f"/clients/{client_id}/allowed-senders", body, version
+        )
+        return self._parse(AllowedSenders, response)
+
+    # --- documents ------------------------------------------------------------------------
+
+    async def documents_page(
+        self,
+        client_id: int,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        *,
+        status: DocumentStatus | None = None,
+    ) -> Page[Document]:
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        if status is not None:
+            params["status"] = str(status)
+        response = await self._get(f"/clients/{client_id}/documents", params)
+        return self._parse_with(_DOCUMENT_PAGE, response)
+
+    async def iter_document_pages(
+        self,
+        client_id: int,
+        page_size: int = MAX_PAGE_SIZE,
+        *,
+        status: DocumentStatus | None = None,
+    ) -> AsyncIterator[Page[Document]]:
+        page = 1
+        while True:
+            result = await self.documents_page(client_id, page, page_size, status=status)
+            yield result
+            if page >= result.last_page or not result.items:
+                return
+            page += 1
+
+    async def send_documents(
+        self, client_id: int, document_ids: list[int], *, idempotency_key: str | None = None
+    ) -> DocumentActionResponse:
+        """Send Inbox documents to the linked accounting software: a result per document."""
+        body = DocumentIds(document_ids=document_ids).model_dump()
+        response = await self._action(f"/clients/{client_id}/documents/send", body, idempotency_key)
+        return self._parse(DocumentActionResponse, response)
+
+    async def resend_documents(
+        self, client_id: int, document_ids: list[int], *, idempotency_key: str | None = None
+    ) -> DocumentActionResponse:
+        """Resend Failed documents ("To accountant"): a result per document."""
+        body = DocumentIds(document_ids=document_ids).model_dump()
+        response = await self._action(
+            f"/clients/{client_id}/documents/resend", body, idempotency_key
+        )
+        return self._parse(DocumentActionResponse, response)
+
+    # --- vault ----------------------------------------------------------------------------
+
+    async def vault_files(self, client_id: int) -> list[VaultFile]:
+        return await self._all_items(f"/clients/{client_id}/vault", VaultFile)
+
+    async def upload_vault_file(
+        self,
+        client_id: int,
+        name: str,
+        content: bytes,
+        *,
+        category: VaultCategory = VaultCategory.OTHER,
+        content_type: str = "application/octet-stream",
+        idempotency_key: str | None = None,
+    ) -> VaultFile:
+        key = idempotency_key or uuid.uuid4().hex
+        response = await self._request(
+            "POST",
+            f"/clients/{client_id}/vault",
+            files={"file": (name, content, content_type)},
+            data={"category": str(category)},
+            headers={"Idempotency-Key": key},
+            retry=True,
+            timeout=UPLOAD_TIMEOUT,
+        )
+        return self._parse(VaultFile, response)
+
+    async def download_vault_file(self, client_id: int, file_id: int) -> bytes:
+        response = await self._request(
+            "GET", f"/clients/{client_id}/vault/{file_id}", retry=True, timeout=UPLOAD_TIMEOUT
+        )
+        return response.content
+
+    async def delete_vault_file(self, client_id: int, file_id: int) -> None:
+        await self._request("DELETE", f"/clients/{client_id}/vault/{file_id}")
+
+    # --- banking, integrations ------------------------------------------------------------
+
+    async def banking(self, client_id: int) -> BankConnection:
+        return self._parse(BankConnection, await self._get(f"/clients/{client_id}/banking"))
+
+    async def integrations(self) -> list[Integration]:
+        return await self._all_items("/integrations", Integration)
+
+    async def client_integrations(self, client_id: int) -> ClientIntegrations:
+        response = await self._get(f"/clients/{client_id}/integrations")
+        return self._parse(ClientIntegrations, response)
+
+    async def set_client_integrations(
+        self, client_id: int, update: ClientIntegrationsUpdate, version: int
+    ) -> ClientIntegrations:
+        response = await self._versioned(
+            "PUT", f"/clients/{client_id}/integrations", update, version
+        )
+        return self._parse(ClientIntegrations, response)
+
+    # --- client users ---------------------------------------------------------------------
+
+    async def client_users(self, client_id: int) -> list[ClientUser]:
+        return await self._all_items(f"/clients/{client_id}/users", ClientUser)
+
+    async def add_client_user(
+        self, client_id: int, user: ClientUserCreate, *, idempotency_key: str | None = None
+    ) -> ClientUser:
+        response = await self._action(
+            f"/clients/{client_id}/users", user.model_dump(mode="json"), idempotency_key
+        )
+        return self._parse(ClientUser, response)
+
+    async def remove_client_user(self, client_id: int, user_id: int) -> None:
+        await self._request("DELETE", f"/clients/{client_id}/users/{user_id}")
+
+    # --- invoice settings -----------------------------------------------------------------
+
+    async def invoice_settings(self, client_id: int) -> InvoiceSettings:
+        response = await self._get(f"/clients/{client_id}/invoice-settings")
+        return self._parse(InvoiceSettings, response)
+
+    async def save_invoice_settings(
+        self, client_id: int, settings: InvoiceSettingsUpdate, version: int
+    ) -> InvoiceSettings:
+        response = await self._versioned(
+            "PUT", f"/clients/{client_id}/invoice-settings", settings, version
+        )
+        return self._parse(InvoiceSettings, response)
