@@ -1,0 +1,395 @@
+"""The storage of the reference backend: SQLAlchemy 2 Core tables and the engine factory.
+
+SQLite is the default (a plain file path); any SQLAlchemy URL works, so a PostgreSQL
+database can serve a whole firm. Reads run in deferred transactions, writes in
+``BEGIN IMMEDIATE`` ones on SQLite so that concurrent writers queue on the busy timeout
+instead of failing when a read transaction upgrades.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# --- staff, teams, sessions ---------------------------------------------------------------
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),  # stored lowercased
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+)
+
+staff_teams = Table(
+    "staff_teams",
+    metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# --- clients ------------------------------------------------------------------------------
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("sort_name", String(200), nullable=False),  # casefolded name, the list's order
+    Column("enterprise_number", String(12), nullable=False, unique=True),  # 0123.456.749
+    Column("vat_number", String(12), nullable=False),  # BE0123456749
+    Column("status", String(20), nullable=False),
+    Column("plan", String(20), nullable=False),
+    Column("trial_ends_on", Date),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
+    Column("client_contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
+    Column("street", String(200), nullable=False, default=""),
+    Column("postal_code", String(20), nullable=False, default=""),
+    Column("city", String(100), nullable=False, default=""),
+    Column("country", String(2), nullable=False, default="BE"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("invited_at", UTCDateTime),
+    Column("invitation_expires_at", UTCDateTime),
+    Column("activated_at", UTCDateTime),
+    # summary columns kept in sync by the endpoints that change their source
+    Column("inbox_count", Integer, nullable=False, default=0),
+    Column("peppol_sending", Boolean, nullable=False, default=False),
+    Column("peppol_receiving", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("senders_version", Integer, nullable=False, default=1),
+    Index("ix_clients_sort", "sort_name", "id"),
+)
+
+client_teams = Table(
+    "client_teams",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_client_teams_team", "team_id", "client_id"),
+)
+
+client_users = Table(
+    "client_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False),  # lowercased, for uniqueness
+    Column("status", String(20), nullable=False),
+    Column("invited_at", UTCDateTime),
+    UniqueConstraint("client_id", "email_key", name="uq_client_users_email"),
+)
+
+peppol_registrations = Table(
+    "peppol_registrations",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("participant_id", String(40), nullable=False),
+    Column("sending", Boolean, nullable=False, default=False),
+    Column("receiving", Boolean, nullable=False, default=False),
+    Column("registered_elsewhere", Boolean, nullable=False, default=False),
+    Column("other_provider", String(100)),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+allowed_senders = Table(
+    "allowed_senders",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("email", String(254), nullable=False),
+)
+
+# --- documents and deliveries -------------------------------------------------------------
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("type", String(20)),
+    Column("direction", String(20), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("currency", String(3), nullable=False, default="EUR"),
+    Column("source", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("failure_reason", Text),
+    Column("sent_at", UTCDateTime),
+    Column("destination", String(100)),
+    # set by demo data: the destination rejects this document whatever is tried
+    Column("reject_reason", Text),
+    Index("ix_documents_client_date", "client_id", "date", "id"),
+    Index("ix_documents_client_status", "client_id", "status"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", Integer, nullable=False),
+    Column("integration_id", String(40)),
+    Column("kind", String(10)),
+    Column("staff_id", Integer),
+    Column("performed_at", UTCDateTime, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("message", Text, nullable=False),
+    Index("ix_deliveries_document", "document_id"),
+)
+
+# --- integrations -------------------------------------------------------------------------
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("short_name", String(20), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("position", Integer, nullable=False),
+)
+
+client_integrations = Table(
+    "client_integrations",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("accounting_package", ForeignKey("integrations.id")),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+client_destinations = Table(
+    "client_destinations",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("integration_id", ForeignKey("integrations.id"), primary_key=True),
+)
+
+# --- vault, banking, invoice settings -----------------------------------------------------
+
+vault_files = Table(
+    "vault_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Index("ix_vault_files_client", "client_id", "id"),
+)
+
+bank_connections = Table(
+    "bank_connections",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("provider", String(40), nullable=False, default="Codabox"),
+    Column("connected_at", UTCDateTime, nullable=False),
+)
+
+bank_accounts = Table(
+    "bank_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11)),
+    Column("bank", String(100), nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("account_type", String(20), nullable=False),
+    Column("mandate_status", String(20), nullable=False),
+    Column("mandate_date", Date),
+    Column("last_statement_date", Date),
+    Index("ix_bank_accounts_client", "client_id"),
+)
+
+invoice_settings = Table(
+    "invoice_settings",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("legal_name", String(200), nullable=False, default=""),
+    Column("street", String(200), nullable=False, default=""),
+    Column("postal_code", String(20), nullable=False, default=""),
+    Column("city", String(100), nullable=False, default=""),
+    Column("country", String(2), nullable=False, default="BE"),
+    Column("vat_number", String(14), nullable=False, default=""),
+    Column("enterprise_number", String(12), nullable=False, default=""),
+    Column("iban", String(34), nullable=False, default=""),
+    Column("bic", String(11), nullable=False, default=""),
+    Column("email", String(254), nullable=False, default=""),
+    Column("phone", String(40), nullable=False, default=""),
+    Column("next_number", Integer, nullable=False, default=1),
+    Column("number_format", String(40), nullable=False),
+    Column("payment_term_days", Integer, nullable=False, default=30),
+    Column("default_vat_rate", Integer, nullable=False, default=21),
+    Column("language", String(2), nullable=False, default="nl"),
+    Column("footer", Text, nullable=False, default=""),
+    Column("numbering_locked", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+# --- idempotency --------------------------------------------------------------------------
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),  # NULL while the first request is in progress
+    Column("content_type", String(100)),
+    Column("headers", Text),  # JSON object of replayed headers (ETag, Location)
+    Column("body", LargeBinary),
+    UniqueConstraint("staff_id", "key", name="uq_idempotency_staff_key"),
+)
+
+
+# --- engine -------------------------------------------------------------------------------
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value or value.startswith("sqlite:")
+
+
+def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
+    """An engine over a SQLAlchemy URL or a plain SQLite file path.
+
+    SQLite runs with WAL, foreign keys, a 30 s busy timeout and connections usable from
+    any thread (FastAPI runs sync endpoints in a thread pool).
+    """
+    text = os.fspath(url_or_path)
+    if _is_url(text):
+        url = text
+    else:
+        path = Path(text).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite+pysqlite:///{path.resolve()}"
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=24,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (deferred or immediate).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            if engine.url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("lucy_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def create_schema(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read transaction (a consistent snapshot)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+    with engine.connect() as conn:
+        conn.execution_options(lucy_write=True)
+        with conn.begin():
+            yield conn

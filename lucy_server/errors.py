@@ -1,0 +1,148 @@
+"""The error model: every failure answers ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lucy_tui.api.models import ErrorBody, ErrorDetail, FieldError
+
+log = logging.getLogger("lucy_server")
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere in an endpoint."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = dict(headers or {})
+
+
+def not_found(what: str = "Client") -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def conflict(code: str, message: str, details: Any = None) -> ApiError:
+    return ApiError(409, code, message, details)
+
+
+def field_error(field: str, message: str, status: int = 422) -> ApiError:
+    return ApiError(
+        status,
+        "validation_error",
+        message,
+        [FieldError(field=field, message=message).model_dump()],
+    )
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+_VALUE_ERROR_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _clean_message(message: str) -> str:
+    for prefix in _VALUE_ERROR_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic/FastAPI errors as ``FieldError`` dicts with dotted paths (no ``body.``)."""
+    result: list[dict[str, str]] = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in _SOURCES:
+            loc = loc[1:]
+        field = ".".join(str(part) for part in loc)
+        message = _clean_message(str(error.get("msg", "Invalid value")))
+        result.append(FieldError(field=field, message=message).model_dump())
+    return result
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "bad_request", "The request body is not valid JSON")
+    details = field_errors(errors)
+    if len(details) == 1:
+        first = details[0]
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    else:
+        message = f"{len(details)} fields are not valid"
+    return error_response(422, "validation_error", message, details)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")
+    if status == 404:
+        message = "Not found"
+    elif isinstance(exc.detail, str):
+        message = exc.detail
+    else:
+        message = "Request failed"
+    return error_response(status, code, message, None, exc.headers)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+    return error_response(500, "server_error", "The server failed to handle the request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

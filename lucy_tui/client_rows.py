@@ -1,0 +1,187 @@
+"""The client list's rows and columns, independent of how they are drawn.
+
+A :class:`ClientRow` is a compact copy of a :class:`ClientSummary` with what the list
+needs precomputed (display cells, search text, sort keys), so that 50,000 rows filter
+and sort in milliseconds and cost little memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
+
+TRIAL_SOON_DAYS = 7  # a trial ending within this many days stands out
+
+
+class Column(StrEnum):
+    FAVOURITE = "favourite"
+    NAME = "name"
+    CONTACT = "contact"
+    TEAM = "team"
+    STATUS = "status"
+    INTEGRATIONS = "integrations"
+    PEPPOL = "peppol"
+    INBOX = "inbox"
+    PLAN = "plan"
+    TRIAL = "trial"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    column: Column
+    title: str
+    width: int  # 0: takes the remaining width
+    align: str = "left"
+
+
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec(Column.FAVOURITE, "★", 1),
+    ColumnSpec(Column.NAME, "Client", 0),
+    ColumnSpec(Column.CONTACT, "Contact", 18),
+    ColumnSpec(Column.TEAM, "Team", 12),
+    ColumnSpec(Column.STATUS, "Status", 9),
+    ColumnSpec(Column.INTEGRATIONS, "Integrations", 16),
+    ColumnSpec(Column.PEPPOL, "Peppol", 11),
+    ColumnSpec(Column.INBOX, "Inbox", 6, "right"),
+    ColumnSpec(Column.PLAN, "Plan", 17),
+    ColumnSpec(Column.TRIAL, "Trial ends", 11),
+)
+
+
+def _short_integrations(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+@dataclass(slots=True)
+class ClientRow:
+    """One client as the list shows it."""
+
+    id: int
+    name: str
+    enterprise_number: str
+    vat_number: str
+    contact: str
+    teams: str
+    status: ClientStatus
+    integrations: str
+    peppol_sending: bool
+    peppol_receiving: bool
+    inbox_count: int
+    plan: Plan
+    trial_ends_on: date | None
+    hidden: bool
+    version: int
+    search_text: str  # lowercased: name, numbers, contact, teams, integrations
+    name_key: str
+
+    @classmethod
+    def from_summary(cls, client: ClientSummary) -> ClientRow:
+        teams = ", ".join(client.team_names)
+        integrations = _short_integrations(client.integrations)
+        contact = client.contact_name or ""
+        digits = client.enterprise_number.replace(".", "")
+        search = " ".join(
+            (
+                client.name,
+                client.enterprise_number,
+                digits,
+                client.vat_number,
+                contact,
+                teams,
+                integrations,
+            )
+        ).lower()
+        return cls(
+            id=client.id,
+            name=client.name,
+            enterprise_number=client.enterprise_number,
+            vat_number=client.vat_number,
+            contact=contact,
+            teams=teams,
+            status=client.status,
+            integrations=integrations,
+            peppol_sending=client.peppol_sending,
+            peppol_receiving=client.peppol_receiving,
+            inbox_count=client.inbox_count,
+            plan=client.plan,
+            trial_ends_on=client.trial_ends_on,
+            hidden=client.hidden,
+            version=client.version,
+            search_text=search,
+            name_key=client.name.casefold(),
+        )
+
+    def trial_days_left(self, today: date) -> int | None:
+        if self.trial_ends_on is None:
+            return None
+        return (self.trial_ends_on - today).days
+
+    def trial_ends_soon(self, today: date) -> bool:
+        days = self.trial_days_left(today)
+        return days is not None and days <= TRIAL_SOON_DAYS
+
+    @property
+    def peppol_label(self) -> str:
+        parts = [
+            label
+            for on, label in ((self.peppol_sending, "send"), (self.peppol_receiving, "receive"))
+            if on
+        ]
+        return " + ".join(parts) if parts else "off"
+
+
+_STATUS_ORDER = {ClientStatus.CREATED: 0, ClientStatus.INVITED: 1, ClientStatus.ACTIVE: 2}
+_PLAN_ORDER = {plan: index for index, plan in enumerate(Plan)}
+_FAR_FUTURE = date.max
+
+SORT_KEYS: dict[Column, Callable[[ClientRow], Any]] = {
+    Column.FAVOURITE: lambda row: row.name_key,  # favourites always lead; then by name
+    Column.NAME: lambda row: row.name_key,
+    Column.CONTACT: lambda row: (row.contact.casefold() or "\uffff", row.name_key),
+    Column.TEAM: lambda row: (row.teams.casefold() or "\uffff", row.name_key),
+    Column.STATUS: lambda row: (_STATUS_ORDER[row.status], row.name_key),
+    Column.INTEGRATIONS: lambda row: (row.integrations.casefold() or "\uffff", row.name_key),
+    Column.PEPPOL: lambda row: (-(row.peppol_sending + row.peppol_receiving), row.name_key),
+    Column.INBOX: lambda row: (row.inbox_count, row.name_key),
+    Column.PLAN: lambda row: (_PLAN_ORDER[row.plan], row.name_key),
+    Column.TRIAL: lambda row: (row.trial_ends_on or _FAR_FUTURE, row.name_key),
+}
+
+CSV_HEADER = (
+    "favourite",
+    "name",
+    "enterprise_number",
+    "vat_number",
+    "contact",
+    "teams",
+    "status",
+    "integrations",
+    "peppol_sending",
+    "peppol_receiving",
+    "inbox",
+    "plan",
+    "trial_ends_on",
+)
+
+
+def csv_record(row: ClientRow, favourite: bool) -> tuple[str, ...]:
+    return (
+        "yes" if favourite else "",
+        row.name,
+        row.enterprise_number,
+        row.vat_number,
+        row.contact,
+        row.teams,
+        row.status.label,
+        row.integrations,
+        "on" if row.peppol_sending else "off",
+        "on" if row.peppol_receiving else "off",
+        str(row.inbox_count),
+        row.plan.label,
+        row.trial_ends_on.isoformat() if row.trial_ends_on else "",
+    )

@@ -1,0 +1,140 @@
+"""The client list's view: which loaded rows are shown, in which order.
+
+The view is an index (a list of row positions) over the loaded rows, recomputed when
+the filter, the sort or the favourites change. Favourites always come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from lucy_tui.api.models import ClientSummary
+from lucy_tui.client_filter import ClientFilter, parse_filter
+from lucy_tui.client_rows import SORT_KEYS, ClientRow, Column
+
+
+class ClientView:
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.rows: list[ClientRow] = []
+        self._position: dict[int, int] = {}  # client id -> index in rows
+        self.favourites: set[int] = set()
+        self.filter: ClientFilter = ClientFilter()
+        self.sort_column: Column = Column.NAME
+        self.sort_reverse = False
+        self.order: list[int] = []  # positions in ``rows`` of the shown rows, in order
+        self._sorted: list[int] | None = None  # every row in display order (cached)
+
+    # --- data ---------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self._position.clear()
+        self.order = []
+        self._sorted = None
+
+    def add(self, clients: Iterable[ClientSummary]) -> None:
+        """Add or replace rows (by client id). Call :meth:`refresh` afterwards."""
+        rows, position = self.rows, self._position
+        for client in clients:
+            row = ClientRow.from_summary(client)
+            index = position.get(row.id)
+            if index is None:
+                position[row.id] = len(rows)
+                rows.append(row)
+            else:
+                rows[index] = row
+        self._sorted = None
+
+    def replace(self, client: ClientSummary) -> None:
+        self.add([client])
+        self.refresh()
+
+    def get(self, client_id: int) -> ClientRow | None:
+        index = self._position.get(client_id)
+        return None if index is None else self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def row_at(self, index: int) -> ClientRow:
+        return self.rows[self.order[index]]
+
+    def index_of(self, client_id: int) -> int | None:
+        """Where a client is in the view (None when filtered out)."""
+        position = self._position.get(client_id)
+        if position is None:
+            return None
+        try:
+            return self.order.index(position)
+        except ValueError:
+            return None
+
+    def shown(self) -> Iterable[ClientRow]:
+        rows = self.rows
+        return (rows[i] for i in self.order)
+
+    # --- filter, sort, favourites -------------------------------------------------------
+
+    def set_filter(self, text: str) -> ClientFilter:
+        previous = self.filter
+        self.filter = parse_filter(text, self.today)
+        # Typing more of the same free words only narrows the view: search what is shown.
+        narrowing = (
+            bool(previous.text)
+            and text.startswith(previous.text)
+            and ":" not in text
+            and self.filter.favourites_only == previous.favourites_only
+        )
+        self.refresh(within=self.order if narrowing else None)
+        return self.filter
+
+    def set_sort(self, column: Column) -> None:
+        """Sort by ``column``; the same column again reverses the order."""
+        if column is self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self._sorted = None
+        self.refresh()
+
+    def toggle_favourite(self, client_id: int) -> bool:
+        if client_id in self.favourites:
+            self.favourites.discard(client_id)
+        else:
+            self.favourites.add(client_id)
+        self._sorted = None
+        self.refresh()
+        return client_id in self.favourites
+
+    def set_favourites(self, favourites: Iterable[int]) -> None:
+        self.favourites = set(favourites)
+        self._sorted = None
+        self.refresh()
+
+    def _all_sorted(self) -> list[int]:
+        """Every loaded row in display order: favourites first, then the sort."""
+        if self._sorted is None:
+            rows, favourites = self.rows, self.favourites
+            key = SORT_KEYS[self.sort_column]
+            ordered = sorted(
+                range(len(rows)), key=lambda i: key(rows[i]), reverse=self.sort_reverse
+            )
+            if favourites:
+                # A stable partition keeps the sort inside each group.
+                ordered = [i for i in ordered if rows[i].id in favourites] + [
+                    i for i in ordered if rows[i].id not in favourites
+                ]
+            self._sorted = ordered
+        return self._sorted
+
+    def refresh(self, within: list[int] | None = None) -> None:
+        """Recompute the shown rows; ``within``: a shown order known to hold every match."""
+        base = self._all_sorted() if within is None else within
+        flt = self.filter
+        if flt.is_empty:
+            self.order = list(base)
+            return
+        rows, matches, favourites = self.rows, flt.matches, self.favourites
+        self.order = [i for i in base if matches(rows[i], favourites)]

@@ -1,0 +1,114 @@
+"""Where session tokens are kept: ``LUCY_TOKEN``, else the OS keyring, else a private file.
+
+On a headless Linux box there is often no keyring backend (keyring raises
+``NoKeyringError``); the token then goes to a file only the user can read, and the user
+is told once. ``insecure_storage`` forces that file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from lucy_tui.atomic import set_aside, write_atomic
+from lucy_tui.paths import ensure_private_dir
+
+SERVICE = "lucy-tui"
+FALLBACK_FILE = "tokens.json"
+
+
+def _account(server: str, user: str) -> str:
+    return f"{user}@{server}"
+
+
+class TokenStore:
+    def __init__(self, config_dir: Path, *, insecure_storage: bool = False) -> None:
+        self.config_dir = config_dir
+        self.insecure_storage = insecure_storage
+        self.notice: str | None = None  # set once when the fallback file is first used
+        self._keyring_broken = insecure_storage
+
+    @property
+    def fallback_path(self) -> Path:
+        return self.config_dir / FALLBACK_FILE
+
+    # --- public -------------------------------------------------------------------------
+
+    def get(self, server: str, user: str) -> str | None:
+        env = os.environ.get("LUCY_TOKEN")
+        if env:
+            return env
+        if not self._keyring_broken:
+            token = self._keyring_call("get_password", SERVICE, _account(server, user))
+            if token is not None or not self._keyring_broken:
+                return token
+        return self._read_file().get(_account(server, user))
+
+    def set(self, server: str, user: str, token: str) -> None:
+        if not self._keyring_broken:
+            self._keyring_call("set_password", SERVICE, _account(server, user), token)
+            if not self._keyring_broken:
+                return
+        self._write_file_entry(_account(server, user), token)
+
+    def delete(self, server: str, user: str) -> None:
+        """Forget the token of ``user`` on ``server`` wherever it is kept."""
+        if not self._keyring_broken:
+            self._keyring_call("delete_password", SERVICE, _account(server, user))
+        entries = self._read_file()
+        if entries.pop(_account(server, user), None) is not None:
+            self._write_file(entries)
+
+    # --- keyring ------------------------------------------------------------------------
+
+    def _keyring_call(self, name: str, *args: str) -> str | None:
+        import keyring  # imported late: backend discovery is slow, and not needed to start
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        try:
+            result: str | None = getattr(keyring, name)(*args)
+            return result
+        except PasswordDeleteError:
+            return None
+        except (KeyringError, RuntimeError) as exc:  # NoKeyringError is both
+            self._keyring_broken = True
+            self._keyring_failure = str(exc) or type(exc).__name__
+            return None
+
+    # --- fallback file ------------------------------------------------------------------
+
+    def _read_file(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.fallback_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                set_aside(self.fallback_path)
+            return {}
+        return (
+            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+        )
+
+    def _write_file_entry(self, account: str, token: str) -> None:
+        first_use = not self.fallback_path.exists()
+        entries = self._read_file()
+        entries[account] = token
+        self._write_file(entries)
+        if first_use:
+            why = (
+                "--insecure-storage was given"
+                if self.insecure_storage
+                else "no system keyring is available"
+            )
+            self.notice = (
+                f"Your session token is kept in {self.fallback_path} (readable only by you), "
+                f"because {why}."
+            )
+
+    def _write_file(self, entries: dict[str, str]) -> None:
+        ensure_private_dir(self.config_dir)
+        os.chmod(self.config_dir, 0o700)
+        write_atomic(self.fallback_path, json.dumps(entries, indent=1), mode=0o600)
