@@ -112,3 +112,31 @@ class TokenStore:
         ensure_private_dir(self.config_dir)
         os.chmod(self.config_dir, 0o700)
         write_atomic(self.fallback_path, json.dumps(entries, indent=1), mode=0o600)
+
+
+LAST_USERS_FILE = "last-users.json"
+
+
+def last_user(data_dir: Path, server: str) -> str | None:
+    """The email last signed in on ``server``, to prefill the sign-in and find the token."""
+    try:
+        data = json.loads((data_dir / LAST_USERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get(server) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def remember_user(data_dir: Path, server: str, email: str | None) -> None:
+    path = data_dir / LAST_USERS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    if email is None:
+        data.pop(server, None)
+    else:
+        data[server] = email
+    write_atomic(path, json.dumps(data, indent=1))

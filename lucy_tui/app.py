@@ -1,0 +1,252 @@
+"""The lucy-tui application: connection, session, screens, and the shared error handling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from lucy_tui.api.client import LucyClient
+from lucy_tui.api.errors import LucyError, ServerError, UnauthorizedError, UnreachableError
+from lucy_tui.api.models import LoginResponse
+from lucy_tui.backend import DEMO_LOGINS, DEMO_PASSWORD, Session, open_embedded_client
+from lucy_tui.config import Settings
+from lucy_tui.favourites import FavouritesStore
+from lucy_tui.screens.dashboard import DashboardScreen
+from lucy_tui.tokens import TokenStore, last_user, remember_user
+
+CSS_FILE = str(files("lucy_tui.styles").joinpath("app.tcss"))
+
+
+class LucyApp(App[None]):
+    TITLE = "Lucy for accountants"
+    CSS_PATH = CSS_FILE
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config_dir: Path,
+        data_dir: Path,
+        settings: Settings | None = None,
+        server: str | None = None,
+        role: str = "admin",
+        insecure_storage: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__()
+        self.config_dir, self.data_dir = config_dir, data_dir
+        self.settings = settings or Settings()
+        self.server_url = server or self.settings.server
+        self.role = role
+        self.transport = transport
+        self.today = today or date.today()
+        self.tokens = TokenStore(config_dir, insecure_storage=insecure_storage)
+        self._session: Session | None = None
+        self.favourites = FavouritesStore(data_dir, "", "")
+        self._signing_in = False
+
+    # --- session ------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise UnreachableError("Not connected to a Lucy server yet.")
+        return self._session
+
+    @property
+    def connected(self) -> bool:
+        return self._session is not None
+
+    @property
+    def embedded(self) -> bool:
+        return self.server_url is None
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        screen = self.get_screen("dashboard")
+        assert isinstance(screen, DashboardScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        if self.settings.notice:
+            self.notify(self.settings.notice, severity="warning", timeout=10)
+        self.install_screen(DashboardScreen(self.today), "dashboard")
+        self.push_screen("dashboard")
+        self.connect()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        """Reach the backend and sign in; then the dashboard loads."""
+        dashboard = self.dashboard
+        dashboard.query_one("#status-line", Static).update("Connecting…")
+        if self.embedded:
+            session = await self._open_embedded()
+        else:
+            session = await self._open_remote()
+        self._session = session
+        self.sub_title = f"{session.staff.name} ({session.staff.role.value})"
+        self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
+        favourites = await asyncio.to_thread(self.favourites.load)
+        if self.favourites.notice:
+            self.notify(self.favourites.notice, severity="warning", timeout=10)
+        dashboard.view.set_favourites(favourites)
+        dashboard.start_loading()
+
+    async def _open_embedded(self) -> Session:
+        client, created = await asyncio.to_thread(open_embedded_client, self.data_dir)
+        login = await client.login(DEMO_LOGINS[self.role], DEMO_PASSWORD)
+        self.dashboard.set_banner(
+            f"Embedded demo firm — signed in as {login.staff.name} ({login.staff.role.value}). "
+            "Use lucy-tui --server URL for a real Lucy server."
+        )
+        if created:
+            self.notify(f"Created the demo firm in {self.data_dir}.", timeout=6)
+        return Session(client, login.staff, server="embedded", embedded=True)
+
+    async def _open_remote(self) -> Session:
+        assert self.server_url is not None
+        server = self.server_url
+        client = LucyClient(server, transport=self.transport)
+        self._client = client
+        email = last_user(self.data_dir, server)
+        if email:
+            token = await asyncio.to_thread(self.tokens.get, server, email)
+            if token:
+                client.token = token
+                try:
+                    staff = await client.me()
+                except UnauthorizedError:
+                    client.token = None
+                else:
+                    return Session(client, staff, server=server)
+        login = await self.push_screen_wait(self._sign_in_screen(email or ""))
+        return Session(client, login.staff, server=server)
+
+    def _sign_in_screen(self, email: str, reason: str = "") -> Screen[LoginResponse]:
+        from lucy_tui.screens.sign_in import SignInScreen
+
+        return SignInScreen(self.server_url or "the demo firm", email, reason)
+
+    async def login(self, email: str, password: str) -> LoginResponse:
+        """Sign in on the current server and keep the token (the sign-in screen calls this)."""
+        client = self._session.client if self._session else self._client
+        login = await client.login(email, password)
+        server = self.server_url or "embedded"
+        await asyncio.to_thread(self._store_token, server, login.staff.email, login.access_token)
+        if self.tokens.notice:
+            self.notify(self.tokens.notice, severity="warning", timeout=12)
+            self.tokens.notice = None
+        return login
+
+    def _store_token(self, server: str, email: str, token: str) -> None:
+        try:
+            remember_user(self.data_dir, server, email)
+            self.tokens.set(server, email, token)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify,
+                f"Could not keep your session ({exc.strerror or exc}); you will sign in again "
+                "next time.",
+                severity="warning",
+            )
+
+    def session_expired(self) -> None:
+        """The server no longer accepts the token: sign in again, then carry on where we were."""
+        if self._signing_in or self._session is None:
+            return
+        if self.embedded:
+            self._relogin_embedded()
+            return
+        self._signing_in = True
+        reason = "Your session has ended. Sign in again to carry on where you were."
+
+        def signed_in(login: LoginResponse | None) -> None:
+            self._signing_in = False
+            if login is not None and self._session is not None:
+                self._session.staff = login.staff
+                self.refresh_current_screen()
+
+        self.push_screen(self._sign_in_screen(self.session.staff.email, reason), signed_in)
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def _relogin_embedded(self) -> None:
+        await self.session.client.login(DEMO_LOGINS[self.role], DEMO_PASSWORD)
+        self.refresh_current_screen()
+
+    def refresh_current_screen(self) -> None:
+        screen = self.screen
+        refresh = getattr(screen, "action_refresh", None)
+        if callable(refresh):
+            refresh()
+
+    # --- errors -------------------------------------------------------------------------
+
+    def report_error(self, error: LucyError, context: str, *, quiet: bool = False) -> None:
+        """Tell the user what failed and what to do; an expired session asks to sign in."""
+        if isinstance(error, UnauthorizedError):
+            self.session_expired()
+            return
+        if quiet:
+            return
+        hint = ""
+        if isinstance(error, UnreachableError | ServerError):
+            hint = " Press ctrl+r to try again."
+        self.notify(f"{context}: {error.message}{hint}", severity="error", timeout=8)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """One place turns any failed worker into a message the user can read."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, LucyError):
+            self.report_error(error, "The request failed")
+            if event.worker.group == "connect" and self._session is None:
+                self.dashboard.query_one("#status-line", Static).update(
+                    f"Not connected: {error.message} Press ctrl+r to try again."
+                )
+        else:
+            self.log.error("worker failed", worker=event.worker.name, error=repr(error))
+            self.notify(
+                f"Something went wrong: {error!r}. Your work is kept; try again.",
+                severity="error",
+                timeout=10,
+            )
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from lucy_tui.screens.help import FILTER_HELP, HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        extra = FILTER_HELP if isinstance(self.screen, DashboardScreen) else ""
+        self.push_screen(HelpScreen(self.screen, extra))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        commands = getattr(screen, "palette_commands", None)
+        if callable(commands):
+            for title, help_text, callback in commands():
+                yield SystemCommand(title, help_text, callback)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,364 @@
+"""The dashboard: the firm's clients, filtered as you type, sorted, exported."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from lucy_tui.api.errors import LucyError
+from lucy_tui.api.models import ClientStatus, ClientSummary
+from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, csv_record
+from lucy_tui.client_view import ClientView
+from lucy_tui.messages import ClientChanged, ClientsPageLoaded
+from lucy_tui.paths import documents_dir
+from lucy_tui.widgets.client_table import ClientTable
+
+if TYPE_CHECKING:
+    from lucy_tui.app import LucyApp
+
+FILTER_PLACEHOLDER = (
+    "Filter: words, or status:active team:north plan:pro peppol:off inbox:>0 trial:<30d fav"
+)
+REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
+
+
+class FilterInput(Input):
+    """The filter bar: ``enter`` goes back to the list, ``escape`` clears the filter."""
+
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("down", "back_to_list", "To the list", show=False),
+    ]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.screen.query_one(ClientTable).focus()
+
+    def action_back_to_list(self) -> None:
+        self.screen.query_one(ClientTable).focus()
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="clients.filter"),
+        Binding("f", "favourite", "Favourite", id="clients.favourite"),
+        Binding("n", "new_client", "New client", id="clients.new"),
+        Binding("i", "invite", "Invite", id="clients.invite"),
+        Binding("s", "sort", "Sort", id="clients.sort"),
+        Binding("e", "export", "Export CSV", id="clients.export"),
+        Binding("number_sign", "toggle_numbers", "Enterprise no.", id="clients.numbers"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
+    ]
+
+    app: LucyApp
+
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self.view = ClientView(today)
+        self.total = 0
+        self.loading_done = False
+        self._generation = 0
+        self._refresh_pending = False
+        self._pending_rows: list[ClientSummary] = []
+        self._replacing = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="banner")
+        with Horizontal(id="filter-bar"):
+            yield FilterInput(placeholder=FILTER_PLACEHOLDER, id="filter")
+        yield Static("", id="filter-hint")
+        yield ClientTable(self.view, id="clients")
+        yield Static("Connecting…", id="status-line")
+        yield Footer()
+
+    @property
+    def table(self) -> ClientTable:
+        return self.query_one(ClientTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+
+    # --- loading ------------------------------------------------------------------------
+
+    def start_loading(self) -> None:
+        """Load (or reload) the whole list, page by page, in a worker."""
+        self._generation += 1
+        self.loading_done = False
+        self._pending_rows = []
+        # A refresh keeps the list as it was until every page has arrived.
+        self._replacing = bool(self.view.rows)
+        self.table.loading = not self.view.rows
+        self._update_status()
+        self._load_clients(self._generation)
+
+    @work(exclusive=True, group="clients", exit_on_error=False)
+    async def _load_clients(self, generation: int) -> None:
+        client = self.app.session.client
+        loaded = 0
+        async for page in client.iter_client_pages():
+            loaded += len(page.items)
+            done = loaded >= page.total or not page.items
+            self.post_message(ClientsPageLoaded(generation, page.items, page.total, done))
+        if not loaded:
+            self.post_message(ClientsPageLoaded(generation, [], 0, True))
+
+    @on(ClientsPageLoaded)
+    def _page_loaded(self, message: ClientsPageLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.total = message.total
+        if self._replacing:
+            self._pending_rows.extend(message.clients)
+            if message.done:
+                self.view.clear()
+                self.view.add(self._pending_rows)
+                self._pending_rows = []
+                self._finish_loading()
+            else:
+                self._update_status(loaded=len(self._pending_rows))
+            return
+        first = not self.view.rows
+        self.view.add(message.clients)
+        if message.done:
+            self._finish_loading()
+        elif first:
+            self._apply_view()
+            self.table.loading = False
+        else:
+            self._schedule_view_refresh()
+
+    def _finish_loading(self) -> None:
+        self.loading_done = True
+        self.table.loading = False
+        self._apply_view()
+
+    def _schedule_view_refresh(self) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(REFRESH_THROTTLE, self._apply_view)
+
+    def _apply_view(self) -> None:
+        self._refresh_pending = False
+        self.view.refresh()
+        self.table.view_changed()
+        self._update_status()
+
+    def _update_status(self, loaded: int | None = None) -> None:
+        view = self.view
+        shown, count = len(view), len(view.rows)
+        parts = [f"{shown:,} of {max(self.total, count):,} clients"]
+        if not self.loading_done:
+            parts.append(f"loading {loaded if loaded is not None else count:,}/{self.total:,}…")
+        if view.favourites:
+            parts.append(f"★ {len(view.favourites):,} favourites")
+        soon = (
+            sum(1 for row in view.shown() if row.trial_ends_soon(view.today))
+            if shown < 5000
+            else None
+        )
+        if soon:
+            parts.append(f"{soon} trial(s) end within {TRIAL_SOON_DAYS} days")
+        column = COLUMNS[self.table.cursor_column].title
+        parts.append(f"sort: {view.sort_column.value}{' ↓' if view.sort_reverse else ''}")
+        if view.filter.text.strip():
+            parts.append(f"filter: {view.filter.text.strip()}")
+        parts.append(f"column: {column}")
+        self.query_one("#status-line", Static).update("  ·  ".join(parts))
+
+    def set_banner(self, text: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.display = bool(text)
+
+    # --- filter -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        parsed = self.view.set_filter(event.value)
+        hint = self.query_one("#filter-hint", Static)
+        hint.update("  ".join(f"⚠ {h}" for h in parsed.hints))
+        hint.display = bool(parsed.hints)
+        self.table.view_changed()
+        self._update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.table.focus()
+
+    @on(ClientTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._update_status()
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        self.view.set_sort(self.table.current_column)
+        self.table.view_changed()
+        self._update_status()
+
+    def action_toggle_numbers(self) -> None:
+        self.table.show_enterprise_number = not self.table.show_enterprise_number
+
+    def action_favourite(self) -> None:
+        row = self.table.cursor_client
+        if row is None:
+            return
+        starred = self.view.toggle_favourite(row.id)
+        self.table.view_changed()
+        self._update_status()
+        self._save_favourites(set(self.view.favourites))
+        self.notify(
+            f"{'★ Added' if starred else 'Removed'} {row.name} "
+            f"{'to' if starred else 'from'} favourites",
+            timeout=2,
+        )
+
+    @work(thread=True, group="favourites", exit_on_error=False)
+    def _save_favourites(self, favourites: set[int]) -> None:
+        try:
+            self.app.favourites.save(favourites)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify,
+                f"Could not save favourites ({exc.strerror or exc}); they are kept for this "
+                "session only.",
+                severity="warning",
+            )
+
+    def action_new_client(self) -> None:
+        from lucy_tui.screens.new_client import NewClientScreen
+
+        self.app.push_screen(NewClientScreen(), self._client_created)
+
+    def _client_created(self, client: ClientSummary | None) -> None:
+        if client is None:
+            return
+        self.post_message(ClientChanged(client))
+        self.notify(f"Created {client.name}. Press i to send the invitation.")
+
+    @on(ClientChanged)
+    def _client_changed(self, message: ClientChanged) -> None:
+        self.view.replace(message.client)
+        self.total = max(self.total, len(self.view.rows))
+        self.table.view_changed()
+        if not self.table.move_to(message.client.id):
+            self.notify("The client is hidden by the current filter.", timeout=3)
+        self._update_status()
+
+    def action_invite(self) -> None:
+        row = self.table.cursor_client
+        if row is None:
+            return
+        if row.status is ClientStatus.ACTIVE:
+            self.notify(f"{row.name} is already active: no invitation needed.", severity="warning")
+            return
+        self._invite(row.id, row.name, resend=row.status is ClientStatus.INVITED)
+
+    @work(group="invite", exit_on_error=False)
+    async def _invite(self, client_id: int, name: str, resend: bool) -> None:
+        try:
+            client = await self.app.session.client.invite_client(client_id)
+        except LucyError as exc:
+            self.app.report_error(exc, f"Could not invite {name}")
+            return
+        self.post_message(ClientChanged(client))
+        until = client.invitation_expires_at
+        valid = f" It is valid until {until:%d/%m/%Y}." if until else ""
+        self.notify(f"Invitation {'sent again' if resend else 'sent'} to {name}.{valid}")
+
+    def action_export(self) -> None:
+        from lucy_tui.screens.prompt import PromptScreen
+
+        default = documents_dir() / f"lucy-clients-{self.view.today.isoformat()}.csv"
+        self.app.push_screen(
+            PromptScreen(
+                "Export the shown clients to CSV",
+                f"{len(self.view):,} clients will be written. File:",
+                str(default),
+            ),
+            self._export_to,
+        )
+
+    def _export_to(self, path: str | None) -> None:
+        if path:
+            favourites = set(self.view.favourites)
+            rows = [csv_record(row, row.id in favourites) for row in self.view.shown()]
+            self._write_csv(Path(path).expanduser(), rows)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _write_csv(self, path: Path, records: Iterable[tuple[str, ...]]) -> None:
+        records = list(records)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(CSV_HEADER)
+                writer.writerows(records)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not write {path}: {exc.strerror or exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Exported {len(records):,} clients to {path}")
+
+    def action_refresh(self) -> None:
+        if self.app.connected:
+            self.start_loading()
+        else:
+            self.app.connect()
+
+    @on(ClientTable.Opened)
+    def _open_client(self, message: ClientTable.Opened) -> None:
+        from lucy_tui.screens.client_detail import ClientDetailScreen
+
+        row = self.view.get(message.client_id)
+        if row is not None:
+            self.app.push_screen(ClientDetailScreen(row.id, row.name))
+
+    # --- command palette ----------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        return [
+            ("Clients: new client", "Add a client file (n)", self.action_new_client),
+            (
+                "Clients: send invitation",
+                "Invite the client under the cursor (i)",
+                self.action_invite,
+            ),
+            (
+                "Clients: toggle favourite",
+                "Star the client under the cursor (f)",
+                self.action_favourite,
+            ),
+            (
+                "Clients: export CSV",
+                "Write the shown clients to a CSV file (e)",
+                self.action_export,
+            ),
+            ("Clients: sort by current column", "Sort; again to reverse (s)", self.action_sort),
+            ("Clients: filter", "Focus the filter bar (/)", self.action_focus_filter),
+            (
+                "Clients: show enterprise numbers",
+                "Toggle the numbers in the list (#)",
+                self.action_toggle_numbers,
+            ),
+            ("Clients: refresh", "Reload the list from the server (ctrl+r)", self.action_refresh),
+        ]

@@ -1,0 +1,88 @@
+"""Sign in to a Lucy server with email and password."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, Static
+
+from lucy_tui.api.errors import LucyError, RateLimitedError, UnauthorizedError, UnreachableError
+from lucy_tui.api.models import LoginResponse
+
+if TYPE_CHECKING:
+    from lucy_tui.app import LucyApp
+
+
+class SignInScreen(Screen[LoginResponse]):
+    """Dismisses with the login once the server accepts it; the typed email is kept."""
+
+    BINDINGS = [Binding("escape", "app.quit", "Quit", show=False)]
+
+    app: LucyApp
+
+    def __init__(self, server: str, email: str = "", reason: str = "") -> None:
+        super().__init__()
+        self.server, self.email, self.reason = server, email, reason
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="sign-in", classes="dialog"):
+            yield Static("Lucy for accountants", classes="dialog-title")
+            yield Static(f"Sign in to {self.server}", id="sign-in-server")
+            if self.reason:
+                yield Static(self.reason, id="sign-in-reason", classes="notice")
+            yield Label("Email")
+            yield Input(self.email, placeholder="you@your-firm.be", id="email")
+            yield Label("Password")
+            yield Input(password=True, id="password")
+            yield Static("", id="sign-in-error", classes="field-error")
+            yield Button("Sign in", variant="primary", id="sign-in-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#password" if self.email else "#email", Input).focus()
+
+    @on(Input.Submitted, "#email")
+    def _to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#sign-in-button")
+    def _submit(self) -> None:
+        email = self.query_one("#email", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        if not email or not password:
+            self._error("Enter your email and password.")
+            return
+        self._error("")
+        self.query_one("#sign-in-button", Button).disabled = True
+        self._sign_in(email, password)
+
+    def _error(self, message: str) -> None:
+        self.query_one("#sign-in-error", Static).update(message)
+
+    @work(exclusive=True, exit_on_error=False)
+    async def _sign_in(self, email: str, password: str) -> None:
+        try:
+            login = await self.app.login(email, password)
+        except UnauthorizedError:
+            self._error("Wrong email or password.")
+            password_input = self.query_one("#password", Input)
+            password_input.value = ""
+            password_input.focus()
+        except RateLimitedError as exc:
+            self._error(f"{exc.message} Wait a minute before trying again.")
+        except UnreachableError as exc:
+            self._error(
+                f"{exc.message} Check the server address and your connection, "
+                "then press enter to try again."
+            )
+        except LucyError as exc:
+            self._error(f"The server refused the sign-in: {exc.message}")
+        else:
+            self.dismiss(login)
+            return
+        self.query_one("#sign-in-button", Button).disabled = False

@@ -1,0 +1,125 @@
+"""Fixtures for driving the app as a user does: isolated dirs, a memory keyring, a demo firm."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+from textual.pilot import Pilot
+
+from lucy_tui.app import LucyApp
+from lucy_tui.screens.dashboard import DashboardScreen
+
+TODAY = date(2026, 11, 27)
+SIZE = (160, 50)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that keeps passwords in a dict, so tests never touch the user's."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.passwords.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's config, data and token out of every test."""
+    for name in ("LUCY_TOKEN", "LUCY_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LUCY_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("LUCY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes screenshots differ from run to run."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False)
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default demo firm, seeded once per run for a fixed day; tests copy it."""
+    from lucy_server.db import create_schema, make_engine
+    from lucy_server.seed import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(path)
+    create_schema(engine)
+    seed_demo(engine, today=TODAY)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, demo_database: Path) -> Path:
+    """A data dir holding a copy of the demo firm, as the embedded default finds it."""
+    directory = tmp_path / "data"
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_database, directory / "demo.db")
+    return directory
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    return tmp_path / "config"
+
+
+@pytest.fixture
+def make_app(config_dir: Path, data_dir: Path):  # type: ignore[no-untyped-def]
+    def factory(**kwargs: object) -> LucyApp:
+        kwargs.setdefault("today", TODAY)
+        return LucyApp(config_dir=config_dir, data_dir=data_dir, **kwargs)  # type: ignore[arg-type]
+
+    return factory
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every worker is done and every message handled."""
+    app = pilot.app
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return
+
+
+async def wait_loaded(pilot: Pilot[None]) -> DashboardScreen:
+    """Wait until the dashboard has loaded every client."""
+    await settle(pilot)
+    screen = pilot.app.get_screen("dashboard")
+    assert isinstance(screen, DashboardScreen)
+    assert screen.loading_done, "the client list did not finish loading"
+    return screen
