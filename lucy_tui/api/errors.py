@@ -31,6 +31,19 @@ class LucyError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """Field path -> message, when the server named the fields concerned (422, 409)."""
+        errors: dict[str, str] = {}
+        if isinstance(self.details, list):
+            for item in self.details:
+                try:
+                    error = FieldError.model_validate(item)
+                except ValueError:
+                    continue
+                errors.setdefault(error.field, error.message)
+        return errors
+
 
 class UnauthorizedError(LucyError):
     """401: no token, or an expired or revoked one: sign in again."""
@@ -82,18 +95,6 @@ class ValidationError(LucyError):
 
     status = 422
     default_code = "validation_error"
-
-    @property
-    def field_errors(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        if isinstance(self.details, list):
-            for item in self.details:
-                try:
-                    error = FieldError.model_validate(item)
-                except ValueError:
-                    continue
-                errors.setdefault(error.field, error.message)
-        return errors
 
 
 class ServerError(LucyError):

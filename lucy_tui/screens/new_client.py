@@ -153,13 +153,8 @@ class NewClientScreen(ModalScreen[ClientDetail | None]):
         try:
             created = await self.app.session.client.create_client(form)
         except (ValidationError, ConflictError) as exc:
-            fields = exc.field_errors if isinstance(exc, ValidationError) else {}
-            if isinstance(exc, ConflictError) and isinstance(exc.details, dict):
-                field = exc.details.get("field")
-                if isinstance(field, str):
-                    fields = {field: exc.message}
             shown = False
-            for field, message in fields.items():
+            for field, message in exc.field_errors.items():
                 if field in CHECKS:
                     self._show_error(field, message)
                     shown = True

@@ -1,0 +1,83 @@
+"""Run one app headless and report, as JSON on stdout, when it first painted client rows.
+
+Used by bench/app.py as a subprocess, so each measurement starts a fresh interpreter:
+``python -m bench.probe baseline`` or ``python -m bench.probe lucy [--server URL]``.
+CPU times are the process's own (all threads), wall times are absolute (time.time()),
+so the parent can measure from before it spawned the process.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _report(**values: float) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    values["max_rss_mb"] = usage.ru_maxrss / 1024
+    print(json.dumps(values), flush=True)
+
+
+def baseline() -> None:
+    """A minimal Textual app that paints one label: what any Textual app costs to start."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Label
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Label("Lucy")
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(self._painted)
+
+        def _painted(self) -> None:
+            _report(first_paint_cpu=time.process_time(), first_paint_wall=time.time())
+            self.exit()
+
+    Minimal().run(headless=True, size=(160, 50))
+
+
+def lucy(server: str | None, wait_for_all: bool) -> None:
+    from pathlib import Path
+
+    from lucy_tui.app import LucyApp
+    from lucy_tui.config import Settings
+    from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.widgets.client_table import ClientTable
+
+    results: dict[str, float] = {}
+    app = LucyApp(
+        config_dir=config_dir(), data_dir=Path(data_dir()), settings=Settings(), server=server
+    )
+
+    def check() -> None:
+        try:
+            screen = app.get_screen("dashboard")
+            table = screen.query_one(ClientTable)
+        except Exception:
+            return
+        if "first_paint_cpu" not in results and table.first_rows_painted:
+            results["first_paint_cpu"] = time.process_time()
+            results["first_paint_wall"] = time.time()
+            if not wait_for_all:
+                app.exit()
+        if wait_for_all and getattr(screen, "loading_done", False) and "first_paint_cpu" in results:
+            results["all_loaded_cpu"] = time.process_time()
+            results["all_loaded_wall"] = time.time()
+            results["rows"] = len(screen.view.rows)  # type: ignore[attr-defined]
+            app.exit()
+
+    app.call_later(lambda: app.set_interval(0.002, check))
+    app.run(headless=True, size=(160, 50))
+    _report(**results)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    server = sys.argv[sys.argv.index("--server") + 1] if "--server" in sys.argv else None
+    if mode == "baseline":
+        baseline()
+    else:
+        lucy(server, wait_for_all="--all" in sys.argv)
