@@ -61,6 +61,7 @@ class LucyApp(App[None]):
         self._session: Session | None = None
         self.favourites = FavouritesStore(data_dir, "", "")
         self._signing_in = False
+        self._client: LucyClient | None = None
 
     # --- session ------------------------------------------------------------------------
 
@@ -97,21 +98,44 @@ class LucyApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        """Reach the backend and sign in; then the dashboard loads."""
-        dashboard = self.dashboard
-        dashboard.query_one("#status-line", Static).update("Connecting…")
+        """Reach the backend and sign in (asking for a password if needed); then load."""
+        self.dashboard.query_one("#status-line", Static).update("Connecting…")
         if self.embedded:
-            session = await self._open_embedded()
-        else:
-            session = await self._open_remote()
+            self._begin(await self._open_embedded())
+            return
+        assert self.server_url is not None
+        server = self.server_url
+        client = self._client = LucyClient(server, transport=self.transport)
+        email = last_user(self.data_dir, server)
+        if email:
+            token = await asyncio.to_thread(self.tokens.get, server, email)
+            if token:
+                client.token = token
+                try:
+                    staff = await client.me()
+                except UnauthorizedError:
+                    client.token = None
+                else:
+                    self._begin(Session(client, staff, server=server))
+                    return
+
+        def signed_in(login: LoginResponse | None) -> None:
+            if login is not None:
+                self._begin(Session(client, login.staff, server=server))
+
+        self.push_screen(self._sign_in_screen(email or ""), signed_in)
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def _begin(self, session: Session) -> None:
+        """A staff member is signed in: load their favourites, then the client list."""
         self._session = session
         self.sub_title = f"{session.staff.name} ({session.staff.role.value})"
         self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
         favourites = await asyncio.to_thread(self.favourites.load)
         if self.favourites.notice:
             self.notify(self.favourites.notice, severity="warning", timeout=10)
-        dashboard.view.set_favourites(favourites)
-        dashboard.start_loading()
+        self.dashboard.view.set_favourites(favourites)
+        self.dashboard.start_loading()
 
     async def _open_embedded(self) -> Session:
         client, created = await asyncio.to_thread(open_embedded_client, self.data_dir)
@@ -124,25 +148,6 @@ class LucyApp(App[None]):
             self.notify(f"Created the demo firm in {self.data_dir}.", timeout=6)
         return Session(client, login.staff, server="embedded", embedded=True)
 
-    async def _open_remote(self) -> Session:
-        assert self.server_url is not None
-        server = self.server_url
-        client = LucyClient(server, transport=self.transport)
-        self._client = client
-        email = last_user(self.data_dir, server)
-        if email:
-            token = await asyncio.to_thread(self.tokens.get, server, email)
-            if token:
-                client.token = token
-                try:
-                    staff = await client.me()
-                except UnauthorizedError:
-                    client.token = None
-                else:
-                    return Session(client, staff, server=server)
-        login = await self.push_screen_wait(self._sign_in_screen(email or ""))
-        return Session(client, login.staff, server=server)
-
     def _sign_in_screen(self, email: str, reason: str = "") -> Screen[LoginResponse]:
         from lucy_tui.screens.sign_in import SignInScreen
 
@@ -151,6 +156,8 @@ class LucyApp(App[None]):
     async def login(self, email: str, password: str) -> LoginResponse:
         """Sign in on the current server and keep the token (the sign-in screen calls this)."""
         client = self._session.client if self._session else self._client
+        if client is None:
+            raise UnreachableError("Not connected to a Lucy server yet.")
         login = await client.login(email, password)
         server = self.server_url or "embedded"
         await asyncio.to_thread(self._store_token, server, login.staff.email, login.access_token)
@@ -215,19 +222,22 @@ class LucyApp(App[None]):
         self.notify(f"{context}: {error.message}{hint}", severity="error", timeout=8)
 
     @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event.worker)
+
+    def report_worker_state(self, worker: Worker[Any]) -> None:
         """One place turns any failed worker into a message the user can read."""
-        if event.state is not WorkerState.ERROR:
+        if worker.state is not WorkerState.ERROR:
             return
-        error = event.worker.error
+        error = worker.error
         if isinstance(error, LucyError):
             self.report_error(error, "The request failed")
-            if event.worker.group == "connect" and self._session is None:
+            if worker.group in ("connect", "session") and self._session is None:
                 self.dashboard.query_one("#status-line", Static).update(
                     f"Not connected: {error.message} Press ctrl+r to try again."
                 )
         else:
-            self.log.error("worker failed", worker=event.worker.name, error=repr(error))
+            self.log.error("worker failed", worker=worker.name, error=repr(error))
             self.notify(
                 f"Something went wrong: {error!r}. Your work is kept; try again.",
                 severity="error",

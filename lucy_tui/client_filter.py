@@ -18,7 +18,7 @@ from lucy_tui.client_rows import ClientRow
 
 Predicate = Callable[[ClientRow], bool]
 
-FIELDS = ("status", "team", "plan", "peppol", "inbox", "trial", "contact", "fav")
+FIELDS = ("status", "team", "plan", "peppol", "inbox", "trial", "contact")
 
 _PLAN_WORDS: dict[str, Plan] = {
     "trial": Plan.TRIAL,
@@ -134,6 +134,9 @@ def parse_filter(text: str, today: date) -> ClientFilter:
     result = ClientFilter(text=text)
     for token in text.lower().split():
         name, colon, value = token.partition(":")
+        if name in ("fav", "favs", "favourite", "favourites") and colon:
+            result.hints.append("fav takes no value: type fav alone")
+            continue
         if not colon:
             if token in ("fav", "favs", "favourite", "favourites", "★"):
                 result.favourites_only = True
@@ -156,7 +159,7 @@ def parse_filter(text: str, today: date) -> ClientFilter:
         elif name == "trial":
             parsed = _trial(value, today)
         else:
-            parsed = f"unknown field {name!r}; try {', '.join(FIELDS)}"
+            parsed = f"unknown field {name!r}; try {', '.join(FIELDS)} or fav"
         if isinstance(parsed, str):
             result.hints.append(parsed)
         else:

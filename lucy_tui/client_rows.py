@@ -76,7 +76,7 @@ class ClientRow:
     trial_ends_on: date | None
     hidden: bool
     version: int
-    search_text: str  # lowercased: name, numbers, contact, teams, integrations
+    search_text: str  # lowercased: name, numbers, contact, teams, integrations, status, plan
     name_key: str
 
     @classmethod
@@ -169,16 +169,21 @@ CSV_HEADER = (
 )
 
 
+def _cell(text: str) -> str:
+    """Spreadsheets run a cell that starts with = + - @ as a formula: quote it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_record(row: ClientRow, favourite: bool) -> tuple[str, ...]:
     return (
         "yes" if favourite else "",
-        row.name,
+        _cell(row.name),
         row.enterprise_number,
         row.vat_number,
-        row.contact,
-        row.teams,
+        _cell(row.contact),
+        _cell(row.teams),
         row.status.label,
-        row.integrations,
+        _cell(row.integrations),
         "on" if row.peppol_sending else "off",
         "on" if row.peppol_receiving else "off",
         str(row.inbox_count),

@@ -81,11 +81,16 @@ class ClientView:
         previous = self.filter
         self.filter = parse_filter(text, self.today)
         # Typing more of the same free words only narrows the view: search what is shown.
+        # Safe only when every old word is still contained in a new one, no field term
+        # is involved, the favourites rule is not lifted, and no rows arrived since.
+        new = self.filter
         narrowing = (
             bool(previous.text)
             and text.startswith(previous.text)
             and ":" not in text
-            and self.filter.favourites_only == previous.favourites_only
+            and (new.favourites_only or not previous.favourites_only)
+            and all(any(old in word for word in new.words) for old in previous.words)
+            and self._sorted is not None
         )
         self.refresh(within=self.order if narrowing else None)
         return self.filter

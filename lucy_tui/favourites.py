@@ -24,18 +24,20 @@ class FavouritesStore:
 
     def load(self) -> set[int]:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return set()
         except OSError as exc:
             self.notice = f"Could not read your favourites ({exc.strerror}); starting without them."
             return set()
         try:
-            data = json.loads(raw)
+            data = json.loads(raw.decode("utf-8"))
             ids = data["clients"]
-            if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            if not isinstance(ids, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in ids
+            ):
                 raise ValueError("clients is not a list of ids")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
             try:
                 moved = set_aside(self.path)
             except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientSummary
 
 
@@ -18,6 +19,15 @@ class ClientsPageLoaded(Message):
         self.clients = clients
         self.total = total
         self.done = done
+
+
+class ClientsLoadFailed(Message):
+    """Loading the client list failed; what is shown stays as it was."""
+
+    def __init__(self, generation: int, error: LucyError) -> None:
+        super().__init__()
+        self.generation = generation
+        self.error = error
 
 
 class ClientChanged(Message):

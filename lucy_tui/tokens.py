@@ -42,8 +42,9 @@ class TokenStore:
             return env
         if not self._keyring_broken:
             token = self._keyring_call("get_password", SERVICE, _account(server, user))
-            if token is not None or not self._keyring_broken:
+            if token is not None:
                 return token
+        # The file too: the token may have gone there when the keyring refused a write.
         return self._read_file().get(_account(server, user))
 
     def set(self, server: str, user: str, token: str) -> None:
@@ -87,6 +88,9 @@ class TokenStore:
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 set_aside(self.fallback_path)
+            self.notice = (
+                f"The token file {self.fallback_path} was damaged and set aside; sign in again."
+            )
             return {}
         return (
             {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from lucy_tui.screens.base import LucyScreen
 
-class ClientDetailScreen(Screen[None]):
+
+class ClientDetailScreen(LucyScreen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back to the list")]
 
     def __init__(self, client_id: int, name: str) -> None:

@@ -6,25 +6,21 @@ import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientStatus, ClientSummary
 from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, csv_record
 from lucy_tui.client_view import ClientView
-from lucy_tui.messages import ClientChanged, ClientsPageLoaded
+from lucy_tui.messages import ClientChanged, ClientsLoadFailed, ClientsPageLoaded
 from lucy_tui.paths import documents_dir
+from lucy_tui.screens.base import LucyScreen
 from lucy_tui.widgets.client_table import ClientTable
-
-if TYPE_CHECKING:
-    from lucy_tui.app import LucyApp
 
 FILTER_PLACEHOLDER = (
     "Filter: words, or status:active team:north plan:pro peppol:off inbox:>0 trial:<30d fav"
@@ -48,7 +44,7 @@ class FilterInput(Input):
         self.screen.query_one(ClientTable).focus()
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(LucyScreen[None]):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="clients.filter"),
         Binding("f", "favourite", "Favourite", id="clients.favourite"),
@@ -60,8 +56,6 @@ class DashboardScreen(Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
     ]
-
-    app: LucyApp
 
     def __init__(self, today: date) -> None:
         super().__init__()
@@ -106,12 +100,29 @@ class DashboardScreen(Screen[None]):
     async def _load_clients(self, generation: int) -> None:
         client = self.app.session.client
         loaded = 0
-        async for page in client.iter_client_pages():
-            loaded += len(page.items)
-            done = loaded >= page.total or not page.items
-            self.post_message(ClientsPageLoaded(generation, page.items, page.total, done))
+        try:
+            async for page in client.iter_client_pages():
+                loaded += len(page.items)
+                done = loaded >= page.total or not page.items
+                self.post_message(ClientsPageLoaded(generation, page.items, page.total, done))
+        except LucyError as error:
+            self.post_message(ClientsLoadFailed(generation, error))
+            return
         if not loaded:
             self.post_message(ClientsPageLoaded(generation, [], 0, True))
+
+    @on(ClientsLoadFailed)
+    def _load_failed(self, message: ClientsLoadFailed) -> None:
+        if message.generation != self._generation:
+            return
+        self.table.loading = False
+        self._pending_rows = []
+        self.loading_done = True  # what is shown stays as it was
+        self._apply_view()
+        self.query_one("#status-line", Static).update(
+            f"Could not load the clients: {message.error.message} Press ctrl+r to try again."
+        )
+        self.app.report_error(message.error, "Could not load the clients")
 
     @on(ClientsPageLoaded)
     def _page_loaded(self, message: ClientsPageLoaded) -> None:

@@ -7,8 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from lucy_tui.screens.base import LucyModal
 
 FILTER_HELP = """\
 Filter (/): words match name, enterprise or VAT number, contact, team, integrations.
@@ -42,7 +44,7 @@ def describe_keys(screen: Screen[object]) -> list[tuple[str, str]]:
     return [(" / ".join(dict.fromkeys(keys)), description) for description, keys in merged.items()]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(LucyModal[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, screen: Screen[object], extra: str = "") -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import ValidationError as ModelValidationError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from lucy_tui.api import validation
 from lucy_tui.api.errors import ConflictError, LucyError, ValidationError
 from lucy_tui.api.models import ClientCreate, ClientDetail, Plan
-
-if TYPE_CHECKING:
-    from lucy_tui.app import LucyApp
+from lucy_tui.screens.base import LucyModal
 
 CHECKS = {
     "name": validation.clean_name,
@@ -26,15 +21,13 @@ CHECKS = {
 }
 
 
-class NewClientScreen(ModalScreen[ClientDetail | None]):
+class NewClientScreen(LucyModal[ClientDetail | None]):
     """Name, enterprise or VAT number, first user's email, plan, team, firm contact."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "submit", "Create"),
     ]
-
-    app: LucyApp
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")

@@ -6,11 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from lucy_tui.screens.base import LucyModal
 
-class PromptScreen(ModalScreen[str | None]):
+
+class PromptScreen(LucyModal[str | None]):
     """Dismisses with the text entered, or None on ``escape``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -43,7 +44,7 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(LucyModal[bool]):
     """A yes/no question for anything that cannot be undone: ``y``/``enter`` or ``n``/``escape``."""
 
     BINDINGS = [

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from lucy_tui.api.errors import LucyError, RateLimitedError, UnauthorizedError, UnreachableError
 from lucy_tui.api.models import LoginResponse
-
-if TYPE_CHECKING:
-    from lucy_tui.app import LucyApp
+from lucy_tui.screens.base import LucyScreen
 
 
-class SignInScreen(Screen[LoginResponse]):
+class SignInScreen(LucyScreen[LoginResponse]):
     """Dismisses with the login once the server accepts it; the typed email is kept."""
 
     BINDINGS = [Binding("escape", "app.quit", "Quit", show=False)]
-
-    app: LucyApp
 
     def __init__(self, server: str, email: str = "", reason: str = "") -> None:
         super().__init__()

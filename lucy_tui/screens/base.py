@@ -1,0 +1,28 @@
+"""What every lucy-tui screen shares: failed workers become messages the user can read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from lucy_tui.app import LucyApp
+
+ResultType = TypeVar("ResultType")
+
+
+class LucyScreen(Screen[ResultType]):
+    app: LucyApp
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker state messages do not bubble: hand failures to the app's one handler.
+        self.app.report_worker_state(event.worker)
+
+
+class LucyModal(ModalScreen[ResultType]):
+    app: LucyApp
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_state(event.worker)
