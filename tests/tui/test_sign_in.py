@@ -11,9 +11,9 @@ import httpx
 import keyring
 import pytest
 from keyring.backends import fail
-from lucy_server.app import create_app
 from textual.widgets import Input, Static
 
+from lucy_server.app import create_app
 from lucy_tui.api.client import LucyClient
 from lucy_tui.cli import main as cli_main
 from lucy_tui.screens.dashboard import DashboardScreen
