@@ -1,0 +1,64 @@
+"""Screenshots of the main screens, compared with the accepted SVGs in __snapshots__/."""
+
+from __future__ import annotations
+
+import httpx
+from lucy_server.app import create_app
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from .conftest import SIZE, settle, wait_loaded
+
+
+def test_dashboard_as_admin(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def loaded(pilot: Pilot[None]) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("j", "j", "f")  # a favourite, with the cursor on it
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
+
+
+def test_dashboard_as_employee_filtered(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def loaded(pilot: Pilot[None]) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("slash", *"trial:<30d colour:red", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(role="employee"), terminal_size=SIZE, run_before=loaded)
+
+
+def test_sign_in_screen(snap_compare, make_app, data_dir) -> None:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
+    app = make_app(server="http://lucy.test", transport=transport)
+
+    async def wrong_password(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        pilot.app.screen.query_one("#email", Input).value = "admin@demo-firm.be"
+        pilot.app.screen.query_one("#password", Input).value = "wrong"
+        pilot.app.screen.query_one("#password", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=wrong_password)
+
+
+def test_new_client_form_with_a_validation_error(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def bad_number(pilot: Pilot[None]) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Frituur Test BV", "tab", *"0123.456.748", "tab", *"owner@frituur.be")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=bad_number)
+
+
+def test_help_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def help_open(pilot: Pilot[None]) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=help_open)
