@@ -31,7 +31,8 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
@@ -121,9 +122,16 @@ clients = Table(
     Column("inbox_count", Integer, nullable=False, default=0),
     Column("peppol_sending", Boolean, nullable=False, default=False),
     Column("peppol_receiving", Boolean, nullable=False, default=False),
+    # denormalised from client_teams and the client's integrations, so that a page of the
+    # client list is one query: "|1|2|" (the team ids, for visibility), the team names and
+    # the integrations' short names joined by "\x1f" (see lucy_server.denorm)
+    Column("team_key", String(200), nullable=False, default=""),
+    Column("team_names", Text, nullable=False, default=""),
+    Column("integration_names", Text, nullable=False, default=""),
     Column("version", Integer, nullable=False, default=1),
     Column("senders_version", Integer, nullable=False, default=1),
-    Index("ix_clients_sort", "sort_name", "id"),
+    # covers the list's order and the visibility test, so paging skips rows in the index
+    Index("ix_clients_list", "sort_name", "id", "hidden", "team_key"),
 )
 
 client_teams = Table(
@@ -341,12 +349,23 @@ def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite+pysqlite:///{path.resolve()}"
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=8,
-            max_overflow=24,
-        )
+        if make_url(url).database in (None, "", ":memory:"):
+            # one in-memory database: a single connection, handed to one thread at a time
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False},
+                poolclass=QueuePool,
+                pool_size=1,
+                max_overflow=0,
+                pool_recycle=-1,
+            )
+        else:
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=8,
+                max_overflow=24,
+            )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -393,3 +412,11 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(lucy_write=True)
         with conn.begin():
             yield conn
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every insert here has an integer key
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])

@@ -107,7 +107,7 @@ class LucyApp(App[None]):
         server = self.server_url
         client = self._client = LucyClient(server, transport=self.transport)
         email = last_user(self.data_dir, server)
-        if email:
+        if email or self.tokens.env_token:
             token = await asyncio.to_thread(self.tokens.get, server, email)
             if token:
                 client.token = token

@@ -36,10 +36,16 @@ class TokenStore:
 
     # --- public -------------------------------------------------------------------------
 
-    def get(self, server: str, user: str) -> str | None:
-        env = os.environ.get("LUCY_TOKEN")
-        if env:
-            return env
+    @property
+    def env_token(self) -> str | None:
+        """``LUCY_TOKEN``: wins over anything stored (scripts, CI, benchmarks)."""
+        return os.environ.get("LUCY_TOKEN") or None
+
+    def get(self, server: str, user: str | None) -> str | None:
+        if self.env_token:
+            return self.env_token
+        if user is None:
+            return None
         if not self._keyring_broken:
             token = self._keyring_call("get_password", SERVICE, _account(server, user))
             if token is not None:

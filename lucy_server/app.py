@@ -1,0 +1,76 @@
+"""The FastAPI application of the reference Lucy backend (DESIGN §4)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from lucy_server import db, idempotency
+from lucy_server.catalogue import install_catalogue
+from lucy_server.errors import install_error_handlers
+from lucy_server.limits import BodySizeLimitMiddleware
+from lucy_server.routes import (
+    auth,
+    banking,
+    clients,
+    directory,
+    documents,
+    integrations,
+    invoice_settings,
+    peppol,
+    users,
+    vault,
+)
+from lucy_server.state import ServerState, utc_now
+
+API_PREFIX = "/api/v1"
+LOGIN_PATH = f"{API_PREFIX}/auth/login"
+
+
+def create_app(
+    database: str | os.PathLike[str] | Engine,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    token_ttl: timedelta = timedelta(hours=12),
+) -> FastAPI:
+    """The API over ``database`` (an Engine, a SQLAlchemy URL or a SQLite file path).
+
+    The schema and the integrations catalogue are created here, not in a lifespan handler,
+    so the app works under ``httpx.ASGITransport`` (which runs no lifespan).
+    """
+    engine = database if isinstance(database, Engine) else db.make_engine(database)
+    db.create_schema(engine)
+    with db.write_tx(engine) as conn:
+        install_catalogue(conn)
+
+    app = FastAPI(
+        title="Lucy API",
+        version="1.0",
+        description="The reference backend of Lucy for accountants.",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    state = ServerState(engine=engine, clock=clock or utc_now, token_ttl=token_ttl)
+    app.state.lucy = state
+    install_error_handlers(app)
+    for module in (
+        auth,
+        directory,
+        clients,
+        peppol,
+        documents,
+        vault,
+        banking,
+        integrations,
+        users,
+        invoice_settings,
+    ):
+        app.include_router(module.router, prefix=API_PREFIX)
+    idempotency.install(app, lambda: state, frozenset({LOGIN_PATH}))
+    app.add_middleware(BodySizeLimitMiddleware)
+    return app

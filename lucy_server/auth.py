@@ -1,0 +1,129 @@
+"""Who is calling: bearer tokens to a signed-in staff member (a :class:`Principal`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from lucy_server import db
+from lucy_server.errors import ApiError
+from lucy_server.security import token_digest
+from lucy_server.state import ServerState, get_state
+from lucy_tui.api.models import Role, Staff, Team
+
+PRINCIPAL_SCOPE_KEY = "lucy.principal"
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    staff_id: int
+    name: str
+    email: str
+    role: Role
+    team_ids: frozenset[int]
+    token_sha256: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def authenticate(conn: Connection, token: str, now: datetime) -> Principal | None:
+    """The staff member holding ``token``, when it is known, unexpired and not revoked."""
+    digest = token_digest(token)
+    row = conn.execute(
+        select(
+            db.sessions.c.expires_at,
+            db.sessions.c.revoked_at,
+            db.staff.c.id,
+            db.staff.c.name,
+            db.staff.c.email,
+            db.staff.c.role,
+        )
+        .join(db.staff, db.staff.c.id == db.sessions.c.staff_id)
+        .where(db.sessions.c.token_sha256 == digest)
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    team_ids = conn.scalars(
+        select(db.staff_teams.c.team_id).where(db.staff_teams.c.staff_id == row.id)
+    ).all()
+    return Principal(
+        staff_id=row.id,
+        name=row.name,
+        email=row.email,
+        role=Role(row.role),
+        team_ids=frozenset(team_ids),
+        token_sha256=digest,
+    )
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers=_CHALLENGE)
+
+
+def current_principal(request: Request) -> Principal:
+    """The dependency of every protected endpoint."""
+    cached = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if isinstance(cached, Principal):
+        return cached
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise unauthorized("Sign in first: this request carries no bearer token")
+    state: ServerState = get_state(request)
+    with db.read_tx(state.engine) as conn:
+        principal = authenticate(conn, token, state.now())
+    if principal is None:
+        raise unauthorized("Your session has expired or was ended; sign in again")
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal
+    return principal
+
+
+CurrentStaff = Annotated[Principal, Depends(current_principal)]
+
+
+def require_admin(principal: Principal, what: str) -> None:
+    if not principal.is_admin:
+        raise ApiError(403, "forbidden", f"Only an admin can {what}")
+
+
+def staff_models(conn: Connection, staff_ids: list[int] | None = None) -> list[Staff]:
+    """Staff members with their teams, ordered by name (all of them, or those given)."""
+    query = select(db.staff.c.id, db.staff.c.name, db.staff.c.email, db.staff.c.role)
+    if staff_ids is not None:
+        query = query.where(db.staff.c.id.in_(staff_ids))
+    rows = conn.execute(query.order_by(db.staff.c.name, db.staff.c.id)).all()
+    memberships = conn.execute(
+        select(db.staff_teams.c.staff_id, db.teams.c.id, db.teams.c.name)
+        .join(db.teams, db.teams.c.id == db.staff_teams.c.team_id)
+        .order_by(db.teams.c.name)
+    ).all()
+    teams_of: dict[int, list[Team]] = {}
+    for staff_id, team_id, team_name in memberships:
+        teams_of.setdefault(staff_id, []).append(Team(id=team_id, name=team_name))
+    return [
+        Staff(
+            id=row.id,
+            name=row.name,
+            email=row.email,
+            role=Role(row.role),
+            teams=teams_of.get(row.id, []),
+        )
+        for row in rows
+    ]

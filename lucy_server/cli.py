@@ -1,0 +1,108 @@
+"""``lucy-server``: seed a demo firm, or serve the reference backend over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lucy-server",
+        description="The reference Lucy backend (FastAPI + SQLite) and its demo data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    seed = commands.add_parser("seed", help="fill an empty database with a demo firm")
+    seed.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
+    seed.add_argument("--clients", type=int, default=150, help="number of clients (150)")
+    seed.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    seed.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the demo's 'today' as YYYY-MM-DD (default: the real date)",
+    )
+
+    serve = commands.add_parser("serve", help="serve the API over HTTP with uvicorn")
+    serve.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind ({DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the default demo firm if the database is empty"
+    )
+    serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
+    return parser
+
+
+def _is_empty(engine: Engine) -> bool:
+    from lucy_server import db
+
+    db.create_schema(engine)
+    with db.read_tx(engine) as conn:
+        return not conn.scalar(select(func.count()).select_from(db.staff))
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from lucy_server.db import make_engine
+    from lucy_server.seed import ADMIN_EMAIL, DEMO_PASSWORD, EMPLOYEE_EMAIL, seed_demo
+
+    if args.clients < 0:
+        print("lucy-server: --clients must be 0 or more", file=sys.stderr)
+        return 2
+    engine = make_engine(args.db)
+    if not _is_empty(engine):
+        print(f"lucy-server: {args.db} already holds a firm; use a new file", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    firm = seed_demo(engine, clients=args.clients, seed=args.seed, today=args.today)
+    elapsed = time.perf_counter() - started
+    print(
+        f"Seeded {firm.clients} clients and {firm.documents} documents in {elapsed:.1f} s "
+        f"into {args.db}.\nLogins: {ADMIN_EMAIL} (admin) and {EMPLOYEE_EMAIL} (employee), "
+        f"password {DEMO_PASSWORD!r}."
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from lucy_server.app import create_app
+    from lucy_server.db import make_engine
+    from lucy_server.seed import seed_demo
+
+    engine = make_engine(args.db)
+    if args.demo and _is_empty(engine):
+        firm = seed_demo(engine)
+        print(f"Seeded the demo firm ({firm.clients} clients) into {args.db}.", flush=True)
+    app = create_app(engine)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("lucy_server").warning(
+            "serving on %s: reachable from other machines; use HTTPS in front of it", args.host
+        )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "seed":
+        return _seed(args)
+    return _serve(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+__all__ = ["main"]

@@ -1,0 +1,86 @@
+"""Sign in and out, and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import delete, select, update
+
+from lucy_server import db
+from lucy_server.auth import CurrentStaff, staff_models
+from lucy_server.errors import ApiError
+from lucy_server.security import burn_verification_time, new_token, token_digest, verify_password
+from lucy_server.state import get_state
+from lucy_tui.api.models import LoginRequest, LoginResponse, Staff
+
+router = APIRouter()
+
+_BAD_LOGIN = "Wrong email address or password"
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def login(body: LoginRequest, request: Request) -> LoginResponse:
+    state = get_state(request)
+    now = state.now()
+    account = body.email.strip().lower()
+    wait = state.limiter.retry_after(account, now)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"Too many failed sign-ins for this account; try again in {wait} s",
+            {"retry_after": wait},
+            headers={"Retry-After": str(wait)},
+        )
+    with db.read_tx(state.engine) as conn:
+        row = conn.execute(
+            select(db.staff.c.id, db.staff.c.password_hash).where(db.staff.c.email == account)
+        ).first()
+    if row is None:
+        burn_verification_time(body.password)
+        ok = False
+    else:
+        ok = verify_password(body.password, row.password_hash)
+    if not ok or row is None:
+        state.limiter.record_failure(account, now)
+        raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
+    state.limiter.reset(account)
+    token = new_token()
+    expires_at = now + state.token_ttl
+    with db.write_tx(state.engine) as conn:
+        # forget this account's sessions that ended long ago
+        conn.execute(
+            delete(db.sessions).where(
+                db.sessions.c.staff_id == row.id, db.sessions.c.expires_at < now - state.token_ttl
+            )
+        )
+        conn.execute(
+            db.sessions.insert().values(
+                token_sha256=token_digest(token),
+                staff_id=row.id,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        staff = staff_models(conn, [row.id])[0]
+    return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+def logout(principal: CurrentStaff, request: Request) -> Response:
+    state = get_state(request)
+    with db.write_tx(state.engine) as conn:
+        conn.execute(
+            update(db.sessions)
+            .where(db.sessions.c.token_sha256 == principal.token_sha256)
+            .values(revoked_at=state.now())
+        )
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=Staff)
+def me(principal: CurrentStaff, request: Request) -> Staff:
+    with db.read_tx(get_state(request).engine) as conn:
+        found = staff_models(conn, [principal.staff_id])
+    if not found:
+        raise ApiError(401, "unauthorized", "Your account no longer exists")
+    return found[0]

@@ -1,0 +1,351 @@
+"""The client list, client files (create, read, patch) and invitations."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from lucy_server import db, denorm
+from lucy_server.auth import CurrentStaff, Principal
+from lucy_server.errors import ApiError, conflict, field_error, forbidden
+from lucy_server.paging import Paging
+from lucy_server.state import get_state
+from lucy_server.versioning import check_version, required_versions, set_etag
+from lucy_server.views import client_detail, client_summaries
+from lucy_server.visibility import visible_clause, visible_client
+from lucy_tui.api import validation
+from lucy_tui.api.models import (
+    INVITATION_DAYS,
+    TRIAL_DAYS,
+    ClientCreate,
+    ClientDetail,
+    ClientStatus,
+    ClientSummary,
+    ClientUpdate,
+    ClientUserStatus,
+    Page,
+    Plan,
+)
+
+router = APIRouter()
+_c = db.clients
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_filters(
+    principal: Principal,
+    q: str | None,
+    status: ClientStatus | None,
+    plan: Plan | None,
+    team_id: int | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [visible_clause(principal)]
+    if q and q.strip():
+        needle = q.strip()
+        pattern = f"%{_escape_like(needle.casefold())}%"
+        alternatives = [_c.c.sort_name.like(pattern, escape="\\")]
+        compact = re.sub(r"[\s./-]", "", needle).lower().removeprefix("be")
+        if compact.isdigit():
+            # an enterprise or VAT number, typed with or without dots and BE
+            alternatives.append(_c.c.vat_number.like(f"%{compact}%"))
+        where.append(or_(*alternatives))
+    if status is not None:
+        where.append(_c.c.status == status.value)
+    if plan is not None:
+        where.append(_c.c.plan == plan.value)
+    if team_id is not None:
+        where.append(
+            exists().where(
+                db.client_teams.c.client_id == _c.c.id, db.client_teams.c.team_id == team_id
+            )
+        )
+    return where
+
+
+@router.get("/clients", response_model=Page[ClientSummary])
+def list_clients(
+    principal: CurrentStaff,
+    paging: Paging,
+    request: Request,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: ClientStatus | None = None,
+    plan: Plan | None = None,
+    team_id: int | None = None,
+) -> dict[str, Any]:
+    where = list_filters(principal, q, status, plan, team_id)
+    with db.read_tx(get_state(request).engine) as conn:
+        total = conn.scalar(select(func.count()).select_from(_c).where(*where)) or 0
+        items = (
+            client_summaries(conn, where, limit=paging.page_size, offset=paging.offset)
+            if paging.offset < total
+            else []
+        )
+    return paging.page_of(items, total)
+
+
+# --- create -------------------------------------------------------------------------------
+
+
+def check_team_ids(conn: Connection, team_ids: list[int], field: str = "team_ids") -> list[int]:
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return []
+    found = set(conn.scalars(select(db.teams.c.id).where(db.teams.c.id.in_(wanted))).all())
+    missing = [t for t in wanted if t not in found]
+    if missing:
+        raise field_error(field, f"Unknown team {missing[0]}")
+    return wanted
+
+
+def check_staff_id(conn: Connection, staff_id: int | None, field: str) -> None:
+    if staff_id is None:
+        return
+    if conn.scalar(select(db.staff.c.id).where(db.staff.c.id == staff_id)) is None:
+        raise field_error(field, f"Unknown staff member {staff_id}")
+
+
+def name_from_email(email: str) -> str:
+    local = email.split("@", 1)[0]
+    words = [w for w in local.replace("_", ".").replace("-", ".").split(".") if w]
+    return " ".join(w.capitalize() for w in words) or email
+
+
+def _duplicate_enterprise(enterprise: str) -> ApiError:
+    message = f"A client with enterprise number {enterprise} already exists"
+    return conflict(
+        "duplicate_enterprise_number",
+        message,
+        [{"field": "enterprise_number", "message": message}],
+    )
+
+
+def insert_client(
+    conn: Connection,
+    body: ClientCreate,
+    *,
+    now: datetime,
+) -> int:
+    """Create a client file with its first user, Peppol registration and settings."""
+    team_ids = check_team_ids(conn, body.team_ids)
+    check_staff_id(conn, body.contact_id, "contact_id")
+    enterprise = body.enterprise_number
+    if conn.scalar(select(_c.c.id).where(_c.c.enterprise_number == enterprise)) is not None:
+        raise _duplicate_enterprise(enterprise)
+    vat = validation.vat_from_enterprise(enterprise)
+    try:
+        client_id = db.inserted_id(
+            conn.execute(
+                _c.insert().values(
+                    name=body.name,
+                    sort_name=body.name.casefold(),
+                    enterprise_number=enterprise,
+                    vat_number=vat,
+                    status=ClientStatus.CREATED.value,
+                    plan=body.plan.value,
+                    trial_ends_on=None,
+                    hidden=False,
+                    contact_id=body.contact_id,
+                    created_at=now,
+                    inbox_count=0,
+                    peppol_sending=False,
+                    peppol_receiving=False,
+                    version=1,
+                    senders_version=1,
+                )
+            )
+        )
+    except IntegrityError:
+        raise _duplicate_enterprise(enterprise) from None
+    if team_ids:
+        conn.execute(
+            db.client_teams.insert(), [{"client_id": client_id, "team_id": t} for t in team_ids]
+        )
+        denorm.refresh(conn, int(client_id))
+    conn.execute(
+        db.client_users.insert().values(
+            client_id=client_id,
+            name=name_from_email(body.email),
+            email=body.email,
+            email_key=body.email.lower(),
+            status=ClientUserStatus.INVITED.value,
+            invited_at=now,
+        )
+    )
+    conn.execute(
+        db.peppol_registrations.insert().values(
+            client_id=client_id,
+            participant_id=validation.peppol_participant_id(enterprise),
+            sending=False,
+            receiving=False,
+            registered_elsewhere=False,
+            other_provider=None,
+            version=1,
+        )
+    )
+    conn.execute(
+        db.invoice_settings.insert().values(
+            client_id=client_id,
+            legal_name=body.name,
+            vat_number=vat,
+            enterprise_number=enterprise,
+            email=body.email,
+            number_format=validation.DEFAULT_NUMBER_FORMAT,
+            version=1,
+        )
+    )
+    conn.execute(db.client_integrations.insert().values(client_id=client_id, version=1))
+    return int(client_id)
+
+
+@router.post("/clients", status_code=201, response_model=ClientDetail)
+def create_client(
+    body: ClientCreate, principal: CurrentStaff, request: Request, response: Response
+) -> ClientDetail:
+    state = get_state(request)
+    with db.write_tx(state.engine) as conn:
+        client_id = insert_client(conn, body, now=state.now())
+        detail = client_detail(conn, client_id)
+    set_etag(response, detail.version)
+    response.headers["Location"] = f"/api/v1/clients/{client_id}"
+    return detail
+
+
+# --- read, patch --------------------------------------------------------------------------
+
+
+@router.get("/clients/{client_id}", response_model=ClientDetail)
+def get_client(
+    client_id: int, principal: CurrentStaff, request: Request, response: Response
+) -> ClientDetail:
+    with db.read_tx(get_state(request).engine) as conn:
+        visible_client(conn, principal, client_id)
+        detail = client_detail(conn, client_id)
+    set_etag(response, detail.version)
+    return detail
+
+
+def trial_end(plan: str, status: str, activated_at: datetime | None, today: date) -> date | None:
+    """A trial runs 30 days from activation; no trial, no end date."""
+    if plan != Plan.TRIAL.value or status != ClientStatus.ACTIVE.value:
+        return None
+    start = activated_at.date() if activated_at is not None else today
+    return start + timedelta(days=TRIAL_DAYS)
+
+
+@router.patch("/clients/{client_id}", response_model=ClientDetail)
+def patch_client(
+    client_id: int,
+    body: ClientUpdate,
+    principal: CurrentStaff,
+    request: Request,
+    response: Response,
+) -> ClientDetail:
+    state = get_state(request)
+    present = body.model_fields_set
+    with db.write_tx(state.engine) as conn:
+        row = visible_client(conn, principal, client_id, lock=True)
+        if not principal.is_admin:
+            if "hidden" in present:
+                raise forbidden("Only an admin can hide a client from employees or show it again")
+            if "client_contact_id" in present:
+                raise forbidden("Only an admin can change the client-facing contact person")
+        expected = required_versions(request)
+        check_version(expected, row.version, "This client")
+        values: dict[str, Any] = {}
+        if "name" in present and body.name is not None and body.name != row.name:
+            values["name"] = body.name
+            values["sort_name"] = body.name.casefold()
+        if "plan" in present and body.plan is not None and body.plan.value != row.plan:
+            values["plan"] = body.plan.value
+            if body.plan is Plan.TRIAL and row.status == ClientStatus.ACTIVE.value:
+                values["trial_ends_on"] = state.today() + timedelta(days=TRIAL_DAYS)
+            elif body.plan is not Plan.TRIAL:
+                values["trial_ends_on"] = None
+        if "contact_id" in present and body.contact_id != row.contact_id:
+            check_staff_id(conn, body.contact_id, "contact_id")
+            values["contact_id"] = body.contact_id
+        if "client_contact_id" in present and body.client_contact_id != row.client_contact_id:
+            check_staff_id(conn, body.client_contact_id, "client_contact_id")
+            values["client_contact_id"] = body.client_contact_id
+        if "hidden" in present and body.hidden is not None and body.hidden != row.hidden:
+            values["hidden"] = body.hidden
+        teams_changed = False
+        if "team_ids" in present and body.team_ids is not None:
+            wanted = check_team_ids(conn, body.team_ids)
+            current = sorted(
+                conn.scalars(
+                    select(db.client_teams.c.team_id).where(
+                        db.client_teams.c.client_id == client_id
+                    )
+                ).all()
+            )
+            if wanted != current:
+                teams_changed = True
+                conn.execute(
+                    delete(db.client_teams).where(db.client_teams.c.client_id == client_id)
+                )
+                if wanted:
+                    conn.execute(
+                        db.client_teams.insert(),
+                        [{"client_id": client_id, "team_id": t} for t in wanted],
+                    )
+                denorm.refresh(conn, client_id)
+        if values or teams_changed:
+            values["version"] = row.version + 1
+            result = conn.execute(
+                update(_c).where(_c.c.id == client_id, _c.c.version == row.version).values(values)
+            )
+            if result.rowcount != 1:  # pragma: no cover - the write lock prevents it
+                check_version({row.version}, row.version + 1, "This client")
+        detail = client_detail(conn, client_id)
+    set_etag(response, detail.version)
+    return detail
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+@router.post("/clients/{client_id}/invite", response_model=ClientDetail)
+def invite_client(
+    client_id: int, principal: CurrentStaff, request: Request, response: Response
+) -> ClientDetail:
+    """Created -> Invited, or send the invitation again (new dates); Active -> 409."""
+    state = get_state(request)
+    now = state.now()
+    with db.write_tx(state.engine) as conn:
+        row = visible_client(conn, principal, client_id, lock=True)
+        if row.status == ClientStatus.ACTIVE.value:
+            raise conflict(
+                "already_active",
+                f"{row.name} is already active: the client has accepted the invitation",
+            )
+        conn.execute(
+            update(_c)
+            .where(_c.c.id == client_id)
+            .values(
+                status=ClientStatus.INVITED.value,
+                invited_at=now,
+                invitation_expires_at=now + timedelta(days=INVITATION_DAYS),
+                version=row.version + 1,
+            )
+        )
+        conn.execute(
+            update(db.client_users)
+            .where(
+                db.client_users.c.client_id == client_id,
+                db.client_users.c.status == ClientUserStatus.INVITED.value,
+            )
+            .values(invited_at=now)
+        )
+        detail = client_detail(conn, client_id)
+    set_etag(response, detail.version)
+    return detail

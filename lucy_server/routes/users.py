@@ -1,0 +1,93 @@
+"""A client's users: list, add (invite by email), remove (never the last one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from lucy_server import db
+from lucy_server.auth import CurrentStaff
+from lucy_server.errors import conflict, not_found
+from lucy_server.paging import Paging, paged_list
+from lucy_server.routes.clients import name_from_email
+from lucy_server.state import get_state
+from lucy_server.visibility import visible_client
+from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus, Page
+
+router = APIRouter()
+_u = db.client_users
+_USER_COLUMNS = (_u.c.id, _u.c.name, _u.c.email, _u.c.status, _u.c.invited_at)
+
+
+@router.get("/clients/{client_id}/users", response_model=Page[ClientUser])
+def list_users(
+    client_id: int, principal: CurrentStaff, paging: Paging, request: Request
+) -> dict[str, Any]:
+    with db.read_tx(get_state(request).engine) as conn:
+        visible_client(conn, principal, client_id)
+        rows = conn.execute(
+            select(*_USER_COLUMNS).where(_u.c.client_id == client_id).order_by(_u.c.id)
+        ).all()
+    return paged_list(paging, [row._asdict() for row in rows])
+
+
+def _duplicate(email: str) -> Any:
+    message = f"{email} is already a user of this client"
+    return conflict("duplicate_user", message, [{"field": "email", "message": message}])
+
+
+@router.post("/clients/{client_id}/users", status_code=201, response_model=ClientUser)
+def add_user(
+    client_id: int, body: ClientUserCreate, principal: CurrentStaff, request: Request
+) -> dict[str, Any]:
+    state = get_state(request)
+    with db.write_tx(state.engine) as conn:
+        visible_client(conn, principal, client_id, lock=True)
+        key = body.email.lower()
+        exists = conn.scalar(
+            select(_u.c.id).where(_u.c.client_id == client_id, _u.c.email_key == key)
+        )
+        if exists is not None:
+            raise _duplicate(body.email)
+        try:
+            user_id = db.inserted_id(
+                conn.execute(
+                    _u.insert().values(
+                        client_id=client_id,
+                        name=body.name.strip() or name_from_email(body.email),
+                        email=body.email,
+                        email_key=key,
+                        status=ClientUserStatus.INVITED.value,
+                        invited_at=state.now(),
+                    )
+                )
+            )
+        except IntegrityError:
+            raise _duplicate(body.email) from None
+        row = conn.execute(select(*_USER_COLUMNS).where(_u.c.id == user_id)).one()
+    return row._asdict()
+
+
+@router.delete("/clients/{client_id}/users/{user_id}", status_code=204, response_class=Response)
+def remove_user(
+    client_id: int, user_id: int, principal: CurrentStaff, request: Request
+) -> Response:
+    with db.write_tx(get_state(request).engine) as conn:
+        visible_client(conn, principal, client_id, lock=True)
+        user = conn.execute(
+            select(_u.c.id, _u.c.email).where(_u.c.id == user_id, _u.c.client_id == client_id)
+        ).first()
+        if user is None:
+            raise not_found("User")
+        count = conn.scalar(select(func.count()).select_from(_u).where(_u.c.client_id == client_id))
+        if (count or 0) <= 1:
+            raise conflict(
+                "last_user",
+                f"{user.email} is the client's last user and cannot be removed; "
+                f"add another user first",
+            )
+        conn.execute(delete(_u).where(_u.c.id == user_id))
+    return Response(status_code=204)

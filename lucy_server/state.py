@@ -1,0 +1,39 @@
+"""What every request can reach: the engine, the clock, the token lifetime, the limiter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy.engine import Engine
+
+from lucy_server.ratelimit import LoginLimiter
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServerState:
+    engine: Engine
+    clock: Callable[[], datetime] = utc_now
+    token_ttl: timedelta = timedelta(hours=12)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+
+    def now(self) -> datetime:
+        """The current time, aware and in UTC (a naive clock is taken as UTC)."""
+        value = self.clock()
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.lucy
+    return state

@@ -1,0 +1,154 @@
+"""Rows to wire models: client summaries (set-based, for the big list) and client details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import Connection
+
+from lucy_server import db
+from lucy_server.denorm import split_names
+from lucy_server.errors import not_found
+from lucy_tui.api.models import Address, ClientDetail, StaffRef, Team
+
+LUCY_EMAIL_DOMAIN = "app.getlucy.ai"
+
+_c = db.clients
+_contact = db.staff.alias("contact")
+_client_contact = db.staff.alias("client_contact")
+
+SUMMARY_COLUMNS = (
+    _c.c.id,
+    _c.c.name,
+    _c.c.enterprise_number,
+    _c.c.vat_number,
+    _c.c.contact_id,
+    _contact.c.name.label("contact_name"),
+    _c.c.status,
+    _c.c.peppol_sending,
+    _c.c.peppol_receiving,
+    _c.c.inbox_count,
+    _c.c.plan,
+    _c.c.trial_ends_on,
+    _c.c.hidden,
+    _c.c.version,
+    _c.c.team_names,
+    _c.c.integration_names,
+)
+
+SUMMARY_FROM = _c.outerjoin(_contact, _contact.c.id == _c.c.contact_id)
+
+
+def lucy_email(vat_number: str) -> str:
+    return f"{vat_number.lower()}@{LUCY_EMAIL_DOMAIN}"
+
+
+def summary_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Client-list rows as ClientSummary dicts (the names are denormalised on the row)."""
+    if not rows:
+        return []
+    keys = list(rows[0]._fields)
+    items = []
+    for row in rows:
+        item = dict(zip(keys, row, strict=True))
+        item["team_names"] = split_names(item["team_names"])
+        item["integrations"] = split_names(item.pop("integration_names"))
+        items.append(item)
+    return items
+
+
+def client_summaries(
+    conn: Connection,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """One page of the client list, ordered by name then id.
+
+    The page's ids are picked from the covering index first (``ix_clients_list``), so the
+    rows skipped by the offset are never read from the table.
+    """
+    page_ids = (
+        select(_c.c.id)
+        .where(*where)
+        .order_by(_c.c.sort_name, _c.c.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page_ids")
+    )
+    rows = conn.execute(
+        select(*SUMMARY_COLUMNS)
+        .select_from(
+            page_ids.join(_c, _c.c.id == page_ids.c.id).outerjoin(
+                _contact, _contact.c.id == _c.c.contact_id
+            )
+        )
+        .order_by(_c.c.sort_name, _c.c.id)
+    ).all()
+    return summary_dicts(rows)
+
+
+def client_detail(conn: Connection, client_id: int) -> ClientDetail:
+    row = conn.execute(
+        select(
+            *SUMMARY_COLUMNS,
+            _c.c.street,
+            _c.c.postal_code,
+            _c.c.city,
+            _c.c.country,
+            _c.c.client_contact_id,
+            _client_contact.c.name.label("client_contact_name"),
+            _c.c.created_at,
+            _c.c.invited_at,
+            _c.c.invitation_expires_at,
+            _c.c.activated_at,
+        )
+        .select_from(
+            SUMMARY_FROM.outerjoin(_client_contact, _client_contact.c.id == _c.c.client_contact_id)
+        )
+        .where(_c.c.id == client_id)
+    ).first()
+    if row is None:
+        raise not_found("Client")
+    team_rows = conn.execute(
+        select(db.teams.c.id, db.teams.c.name)
+        .join(db.client_teams, db.client_teams.c.team_id == db.teams.c.id)
+        .where(db.client_teams.c.client_id == client_id)
+        .order_by(db.teams.c.name)
+    ).all()
+    client_contact = (
+        StaffRef(id=row.client_contact_id, name=row.client_contact_name)
+        if row.client_contact_id is not None
+        else None
+    )
+    return ClientDetail(
+        id=row.id,
+        name=row.name,
+        enterprise_number=row.enterprise_number,
+        vat_number=row.vat_number,
+        contact_id=row.contact_id,
+        contact_name=row.contact_name,
+        team_names=[t.name for t in team_rows],
+        status=row.status,
+        integrations=split_names(row.integration_names),
+        peppol_sending=row.peppol_sending,
+        peppol_receiving=row.peppol_receiving,
+        inbox_count=row.inbox_count,
+        plan=row.plan,
+        trial_ends_on=row.trial_ends_on,
+        hidden=row.hidden,
+        version=row.version,
+        address=Address(
+            street=row.street, postal_code=row.postal_code, city=row.city, country=row.country
+        ),
+        lucy_email=lucy_email(row.vat_number),
+        teams=[Team(id=t.id, name=t.name) for t in team_rows],
+        client_contact=client_contact,
+        created_at=row.created_at,
+        invited_at=row.invited_at,
+        invitation_expires_at=row.invitation_expires_at,
+        activated_at=row.activated_at,
+    )
