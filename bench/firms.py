@@ -44,9 +44,20 @@ def served(database: Path) -> Iterator[str]:
     """``lucy-server serve`` on 127.0.0.1 over ``database``; yields its URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "lucy_server.cli", "serve", "--db", str(database),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "lucy_server.cli",
+            "serve",
+            "--db",
+            str(database),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

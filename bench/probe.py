@@ -14,9 +14,21 @@ import sys
 import time
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux keeps that across exec, so a child
+    would report the memory of the parent it was forked from."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _report(**values: float) -> None:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    values["max_rss_mb"] = usage.ru_maxrss / 1024
+    values["max_rss_mb"] = _peak_rss_mb()
     print(json.dumps(values), flush=True)
 
 

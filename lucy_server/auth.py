@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from lucy_server import db
 from lucy_server.errors import ApiError
-from lucy_server.security import token_digest
+from lucy_server.security import new_token, token_digest
 from lucy_server.state import ServerState, get_state
 from lucy_tui.api.models import Role, Staff, Team
 
@@ -127,3 +127,26 @@ def staff_models(conn: Connection, staff_ids: list[int] | None = None) -> list[S
         )
         for row in rows
     ]
+
+
+def open_session(
+    conn: Connection, staff_id: int, now: datetime, ttl: timedelta
+) -> tuple[str, datetime]:
+    """A new session for ``staff_id``: the token (only its digest is stored) and its expiry."""
+    # Forget this account's sessions that ended long ago.
+    conn.execute(
+        delete(db.sessions).where(
+            db.sessions.c.staff_id == staff_id, db.sessions.c.expires_at < now - ttl
+        )
+    )
+    token = new_token()
+    expires_at = now + ttl
+    conn.execute(
+        db.sessions.insert().values(
+            token_sha256=token_digest(token),
+            staff_id=staff_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at

@@ -20,9 +20,10 @@ from textual.worker import Worker, WorkerState
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import LucyError, ServerError, UnauthorizedError, UnreachableError
 from lucy_tui.api.models import LoginResponse
-from lucy_tui.backend import DEMO_LOGINS, DEMO_PASSWORD, Session, open_embedded_client
+from lucy_tui.backend import DEMO_LOGINS, Session, open_embedded_client
 from lucy_tui.config import Settings
 from lucy_tui.favourites import FavouritesStore
+from lucy_tui.list_snapshot import ListSnapshot
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.tokens import TokenStore, last_user, remember_user
 
@@ -62,6 +63,10 @@ class LucyApp(App[None]):
         self.favourites = FavouritesStore(data_dir, "", "")
         self._signing_in = False
         self._client: LucyClient | None = None
+        # Embedded only: the demo database sits in the same data dir anyway.
+        self.snapshot = (
+            ListSnapshot(data_dir, "embedded", DEMO_LOGINS[role]) if self.embedded else None
+        )
 
     # --- session ------------------------------------------------------------------------
 
@@ -92,7 +97,8 @@ class LucyApp(App[None]):
             self.set_keymap(self.settings.keys)
         if self.settings.notice:
             self.notify(self.settings.notice, severity="warning", timeout=10)
-        self.install_screen(DashboardScreen(self.today), "dashboard")
+        snapshot = self.snapshot.load() if self.snapshot is not None else []
+        self.install_screen(DashboardScreen(self.today, snapshot), "dashboard")
         self.push_screen("dashboard")
         self.connect()
 
@@ -138,15 +144,16 @@ class LucyApp(App[None]):
         self.dashboard.start_loading()
 
     async def _open_embedded(self) -> Session:
-        client, created = await asyncio.to_thread(open_embedded_client, self.data_dir)
-        login = await client.login(DEMO_LOGINS[self.role], DEMO_PASSWORD)
+        email = DEMO_LOGINS[self.role]
+        client, created = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
+        staff = await client.me()
         self.dashboard.set_banner(
-            f"Embedded demo firm — signed in as {login.staff.name} ({login.staff.role.value}). "
+            f"Embedded demo firm — signed in as {staff.name} ({staff.role.value}). "
             "Use lucy-tui --server URL for a real Lucy server."
         )
         if created:
             self.notify(f"Created the demo firm in {self.data_dir}.", timeout=6)
-        return Session(client, login.staff, server="embedded", embedded=True)
+        return Session(client, staff, server="embedded", embedded=True)
 
     def _sign_in_screen(self, email: str, reason: str = "") -> Screen[LoginResponse]:
         from lucy_tui.screens.sign_in import SignInScreen
@@ -198,7 +205,10 @@ class LucyApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _relogin_embedded(self) -> None:
-        await self.session.client.login(DEMO_LOGINS[self.role], DEMO_PASSWORD)
+        email = DEMO_LOGINS[self.role]
+        client, _ = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
+        self.session.client.token = client.token
+        await client.aclose()
         self.refresh_current_screen()
 
     def refresh_current_screen(self) -> None:

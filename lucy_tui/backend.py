@@ -6,7 +6,6 @@ The embedded default runs the reference server in-process over ``httpx.ASGITrans
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from lucy_tui.api.models import Staff
 
 EMBEDDED_BASE_URL = "http://embedded.lucy"
 DEMO_DB = "demo.db"
-DEMO_PASSWORD = "lucy-demo"
 DEMO_LOGINS = {"admin": "admin@demo-firm.be", "employee": "employee@demo-firm.be"}
 
 
@@ -33,31 +31,16 @@ def embedded_database(data_dir: Path) -> Path:
     return data_dir / DEMO_DB
 
 
-def open_embedded_client(data_dir: Path) -> tuple[LucyClient, bool]:
-    """Start the reference server in-process; seed the demo firm when there is none yet.
+def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool]:
+    """Start the reference server in-process over the demo firm, signed in as ``email``.
 
     Returns the client and whether the demo firm was created now. Runs in a thread:
-    importing and seeding the server takes a moment. The firm is seeded into a side file
-    and renamed into place, so an interrupted first run never leaves half a firm.
+    importing the server (and seeding it on first run) takes a moment.
     """
     import httpx
 
-    from lucy_server.app import create_app
-    from lucy_server.db import create_schema, make_engine
-    from lucy_server.seed import seed_demo
+    from lucy_server.embedded import open_demo
 
-    database = embedded_database(data_dir)
-    created = not database.exists()
-    if created:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        seeding = database.with_suffix(".seeding")
-        for leftover in data_dir.glob(f"{seeding.name}*"):
-            leftover.unlink()
-        engine = make_engine(seeding)
-        create_schema(engine)
-        seed_demo(engine)
-        engine.dispose()
-        os.replace(seeding, database)
-    app = create_app(make_engine(database))
+    app, token, created = open_demo(embedded_database(data_dir), email)
     transport = httpx.ASGITransport(app=app)
-    return LucyClient(EMBEDDED_BASE_URL, transport=transport), created
+    return LucyClient(EMBEDDED_BASE_URL, token=token, transport=transport), created

@@ -65,6 +65,10 @@ class ClientFilter:
         return not (self.words or self.predicates or self.favourites_only)
 
     def matches(self, row: ClientRow, favourites: Collection[int]) -> bool:
+        """Whether one row matches: the reference meaning of a filter.
+
+        ``ClientView.refresh`` applies the same terms in bulk, term by term, for speed.
+        """
         if self.favourites_only and row.id not in favourites:
             return False
         text = row.search_text

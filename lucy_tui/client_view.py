@@ -25,26 +25,32 @@ class ClientView:
         self.sort_reverse = False
         self.order: list[int] = []  # positions in ``rows`` of the shown rows, in order
         self._sorted: list[int] | None = None  # every row in display order (cached)
+        self._texts: list[str] = []  # search text by position in ``rows``
 
     # --- data ---------------------------------------------------------------------------
 
     def clear(self) -> None:
         self.rows.clear()
         self._position.clear()
+        self._texts.clear()
         self.order = []
         self._sorted = None
 
     def add(self, clients: Iterable[ClientSummary]) -> None:
         """Add or replace rows (by client id). Call :meth:`refresh` afterwards."""
-        rows, position = self.rows, self._position
-        for client in clients:
-            row = ClientRow.from_summary(client)
+        self.add_rows(ClientRow.from_summary(client) for client in clients)
+
+    def add_rows(self, new_rows: Iterable[ClientRow]) -> None:
+        rows, position, texts = self.rows, self._position, self._texts
+        for row in new_rows:
             index = position.get(row.id)
             if index is None:
                 position[row.id] = len(rows)
                 rows.append(row)
+                texts.append(row.search_text)
             else:
                 rows[index] = row
+                texts[index] = row.search_text
         self._sorted = None
 
     def replace(self, client: ClientSummary) -> None:
@@ -135,11 +141,19 @@ class ClientView:
         return self._sorted
 
     def refresh(self, within: list[int] | None = None) -> None:
-        """Recompute the shown rows; ``within``: a shown order known to hold every match."""
-        base = self._all_sorted() if within is None else within
-        flt = self.filter
-        if flt.is_empty:
-            self.order = list(base)
-            return
-        rows, matches, favourites = self.rows, flt.matches, self.favourites
-        self.order = [i for i in base if matches(rows[i], favourites)]
+        """Recompute the shown rows; ``within``: a shown order known to hold every match.
+
+        One list comprehension per filter term, cheapest first: a 50,000-row list filters
+        in a few milliseconds, which a generic per-row ``matches`` call cannot do.
+        """
+        order = self._all_sorted() if within is None else within
+        flt, rows = self.filter, self.rows
+        texts = self._texts
+        for word in flt.words:
+            order = [i for i in order if word in texts[i]]
+        if flt.favourites_only:
+            favourites = self.favourites
+            order = [i for i in order if rows[i].id in favourites]
+        for predicate in flt.predicates:
+            order = [i for i in order if predicate(rows[i])]
+        self.order = order

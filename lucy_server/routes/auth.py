@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from lucy_server import db
-from lucy_server.auth import CurrentStaff, staff_models
+from lucy_server.auth import CurrentStaff, open_session, staff_models
 from lucy_server.errors import ApiError
-from lucy_server.security import burn_verification_time, new_token, token_digest, verify_password
+from lucy_server.security import burn_verification_time, verify_password
 from lucy_server.state import get_state
 from lucy_tui.api.models import LoginRequest, LoginResponse, Staff
 
@@ -44,23 +44,8 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
         state.limiter.record_failure(account, now)
         raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
     state.limiter.reset(account)
-    token = new_token()
-    expires_at = now + state.token_ttl
     with db.write_tx(state.engine) as conn:
-        # forget this account's sessions that ended long ago
-        conn.execute(
-            delete(db.sessions).where(
-                db.sessions.c.staff_id == row.id, db.sessions.c.expires_at < now - state.token_ttl
-            )
-        )
-        conn.execute(
-            db.sessions.insert().values(
-                token_sha256=token_digest(token),
-                staff_id=row.id,
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
+        token, expires_at = open_session(conn, row.id, now, state.token_ttl)
         staff = staff_models(conn, [row.id])[0]
     return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from email_validator import EmailNotValidError, validate_email
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.be import vat as stdnum_be_vat
-from stdnum.exceptions import InvalidChecksum, InvalidLength
-from stdnum.exceptions import ValidationError as StdnumError
+if TYPE_CHECKING:
+    from stdnum.exceptions import ValidationError as StdnumError
+
+# email-validator and python-stdnum are imported where they are used: they cost start-up
+# time (compiled patterns, tables) and the first screen needs neither.
 
 DEFAULT_NUMBER_FORMAT = "{year}-{number}"
 _NUMBER_FORMAT_FIELDS = {"year", "number"}
@@ -47,6 +47,8 @@ def free_text(value: str) -> str:
 
 
 def _stdnum_message(exc: StdnumError, what: str) -> str:
+    from stdnum.exceptions import InvalidChecksum, InvalidLength
+
     if isinstance(exc, InvalidChecksum):
         return f"{what} has a wrong check digit"
     if isinstance(exc, InvalidLength):
@@ -56,6 +58,9 @@ def _stdnum_message(exc: StdnumError, what: str) -> str:
 
 def enterprise_number(value: str) -> str:
     """A Belgian enterprise number (or a BE VAT number), as ``0123.456.749``."""
+    from stdnum.be import vat as stdnum_be_vat
+    from stdnum.exceptions import ValidationError as StdnumError
+
     _reject_control_characters(value, "Enterprise number")
     if not value.strip():
         raise ValueError("Enterprise number is required")
@@ -68,6 +73,9 @@ def enterprise_number(value: str) -> str:
 
 def vat_number(value: str) -> str:
     """A Belgian VAT number, as ``BE0123456749``."""
+    from stdnum.be import vat as stdnum_be_vat
+    from stdnum.exceptions import ValidationError as StdnumError
+
     _reject_control_characters(value, "VAT number")
     if not value.strip():
         raise ValueError("VAT number is required")
@@ -79,11 +87,16 @@ def vat_number(value: str) -> str:
 
 
 def vat_from_enterprise(enterprise: str) -> str:
+    from stdnum.be import vat as stdnum_be_vat
+
     return "BE" + stdnum_be_vat.compact(enterprise)
 
 
 def iban(value: str) -> str:
     """An IBAN, compact (``BE68539007547034``); required on invoice settings."""
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumError
+
     _reject_control_characters(value, "IBAN")
     if not value.strip():
         raise ValueError("IBAN is required")
@@ -95,10 +108,15 @@ def iban(value: str) -> str:
 
 def format_iban(value: str) -> str:
     """An IBAN in groups of four, as printed on paper."""
+    from stdnum import iban as stdnum_iban
+
     return stdnum_iban.format(value)
 
 
 def bic(value: str) -> str:
+    from stdnum import bic as stdnum_bic
+    from stdnum.exceptions import ValidationError as StdnumError
+
     _reject_control_characters(value, "BIC")
     try:
         return stdnum_bic.validate(value)
@@ -108,6 +126,8 @@ def bic(value: str) -> str:
 
 def email(value: str) -> str:
     """An email address, normalised (domain lowercased); no deliverability lookup."""
+    from email_validator import EmailNotValidError, validate_email
+
     value = value.strip()
     if not value:
         raise ValueError("Email address is required")
@@ -167,4 +187,6 @@ def format_invoice_number(fmt: str, number: int, year: int) -> str:
 
 def peppol_participant_id(enterprise: str) -> str:
     """The Peppol participant id of a Belgian company: scheme 0208 + the enterprise number."""
+    from stdnum.be import vat as stdnum_be_vat
+
     return "0208:" + stdnum_be_vat.compact(enterprise)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterable
 from datetime import date
@@ -15,7 +16,7 @@ from textual.widgets import Footer, Input, Static
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientStatus, ClientSummary
-from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, csv_record
+from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
 from lucy_tui.client_view import ClientView
 from lucy_tui.messages import ClientChanged, ClientsLoadFailed, ClientsPageLoaded
 from lucy_tui.paths import documents_dir
@@ -57,15 +58,19 @@ class DashboardScreen(LucyScreen[None]):
         Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
     ]
 
-    def __init__(self, today: date) -> None:
+    def __init__(self, today: date, snapshot: list[ClientSummary] | None = None) -> None:
         super().__init__()
         self.view = ClientView(today)
         self.total = 0
         self.loading_done = False
         self._generation = 0
         self._refresh_pending = False
-        self._pending_rows: list[ClientSummary] = []
+        self._pending_rows: list[ClientRow] = []  # a refresh's rows, until all arrived
+        self._snapshot = snapshot  # the top of the list from the last session
+        self._showing_snapshot = False
+        self._first_page: list[ClientSummary] = []
         self._replacing = False
+        self._shown_hints = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
@@ -82,6 +87,10 @@ class DashboardScreen(LucyScreen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
+        if self._snapshot:
+            self.view.add(self._snapshot)
+            self._showing_snapshot = True
+            self._apply_view()
 
     # --- loading ------------------------------------------------------------------------
 
@@ -91,7 +100,8 @@ class DashboardScreen(LucyScreen[None]):
         self.loading_done = False
         self._pending_rows = []
         # A refresh keeps the list as it was until every page has arrived.
-        self._replacing = bool(self.view.rows)
+        self._replacing = bool(self.view.rows) and not self._showing_snapshot
+        self._first_page = []
         self.table.loading = not self.view.rows
         self._update_status()
         self._load_clients(self._generation)
@@ -129,16 +139,21 @@ class DashboardScreen(LucyScreen[None]):
         if message.generation != self._generation:
             return
         self.total = message.total
+        if not self._first_page:
+            self._first_page = message.clients
         if self._replacing:
-            self._pending_rows.extend(message.clients)
+            self._pending_rows.extend(ClientRow.from_summary(c) for c in message.clients)
             if message.done:
                 self.view.clear()
-                self.view.add(self._pending_rows)
+                self.view.add_rows(self._pending_rows)
                 self._pending_rows = []
                 self._finish_loading()
             else:
                 self._update_status(loaded=len(self._pending_rows))
             return
+        if self._showing_snapshot:  # the live list takes over from last session's
+            self._showing_snapshot = False
+            self.view.clear()
         first = not self.view.rows
         self.view.add(message.clients)
         if message.done:
@@ -153,6 +168,15 @@ class DashboardScreen(LucyScreen[None]):
         self.loading_done = True
         self.table.loading = False
         self._apply_view()
+        if self.app.snapshot is not None and self._first_page:
+            self._save_snapshot(self._first_page)
+
+    @work(thread=True, group="snapshot", exit_on_error=False)
+    def _save_snapshot(self, clients: list[ClientSummary]) -> None:
+        snapshot = self.app.snapshot
+        if snapshot is not None:
+            with contextlib.suppress(OSError):  # only a head start for next time
+                snapshot.save(clients)
 
     def _schedule_view_refresh(self) -> None:
         if not self._refresh_pending:
@@ -169,7 +193,9 @@ class DashboardScreen(LucyScreen[None]):
         view = self.view
         shown, count = len(view), len(view.rows)
         parts = [f"{shown:,} of {max(self.total, count):,} clients"]
-        if not self.loading_done:
+        if self._showing_snapshot:
+            parts.append("from your last session, refreshing…")
+        elif not self.loading_done:
             parts.append(f"loading {loaded if loaded is not None else count:,}/{self.total:,}…")
         if view.favourites:
             parts.append(f"★ {len(view.favourites):,} favourites")
@@ -197,9 +223,12 @@ class DashboardScreen(LucyScreen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         parsed = self.view.set_filter(event.value)
+        hints = "  ".join(f"⚠ {h}" for h in parsed.hints)
         hint = self.query_one("#filter-hint", Static)
-        hint.update("  ".join(f"⚠ {h}" for h in parsed.hints))
-        hint.display = bool(parsed.hints)
+        if hints != self._shown_hints:  # a repaint of the hint costs a layout: skip it
+            self._shown_hints = hints
+            hint.update(hints)
+            hint.display = bool(hints)
         self.table.view_changed()
         self._update_status()
 

@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -108,7 +109,11 @@ class ClientTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.view = view
         self._cursor_client: int | None = None
+        # Until the user moves it, the cursor stays on the first row as rows stream in.
+        self._user_moved = False
         self._styles: dict[str, Style] = {}
+        # Drawn rows, reused while the row, its state and the width are unchanged.
+        self._strips: LRUCache[tuple[object, ...], tuple[ClientRow, Strip]] = LRUCache(2048)
         self.first_rows_painted = False
 
     # --- data -----------------------------------------------------------------------------
@@ -122,7 +127,7 @@ class ClientTable(ScrollView, can_focus=True):
     def view_changed(self) -> None:
         """The view's rows changed: keep the cursor on the same client when it is shown."""
         index = None
-        if self._cursor_client is not None:
+        if self._cursor_client is not None and self._user_moved:
             index = self.view.index_of(self._cursor_client)
         self.virtual_size = Size(self.size.width, len(self.view) + HEADER_HEIGHT)
         self.cursor_row = (
@@ -134,7 +139,7 @@ class ClientTable(ScrollView, can_focus=True):
         index = self.view.index_of(client_id)
         if index is None:
             return False
-        self.cursor_row = index
+        self._move(index)
         return True
 
     @property
@@ -176,23 +181,27 @@ class ClientTable(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_HEIGHT - 1)
 
+    def _move(self, row: int) -> None:
+        self._user_moved = True
+        self.cursor_row = row
+
     def action_cursor_up(self) -> None:
-        self.cursor_row -= 1
+        self._move(self.cursor_row - 1)
 
     def action_cursor_down(self) -> None:
-        self.cursor_row += 1
+        self._move(self.cursor_row + 1)
 
     def action_first(self) -> None:
-        self.cursor_row = 0
+        self._move(0)
 
     def action_last(self) -> None:
-        self.cursor_row = len(self.view) - 1
+        self._move(len(self.view) - 1)
 
     def action_page_up(self) -> None:
-        self.cursor_row -= self._page()
+        self._move(self.cursor_row - self._page())
 
     def action_page_down(self) -> None:
-        self.cursor_row += self._page()
+        self._move(self.cursor_row + self._page())
 
     def action_column(self, delta: int) -> None:
         self.cursor_column += delta
@@ -210,7 +219,7 @@ class ClientTable(ScrollView, can_focus=True):
             return
         index = round(self.scroll_offset.y) + event.y - HEADER_HEIGHT
         if 0 <= index < len(self.view):
-            self.cursor_row = index
+            self._move(index)
             if event.chain == 2:
                 self.action_open()
 
@@ -228,6 +237,7 @@ class ClientTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._strips.clear()
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -264,6 +274,8 @@ class ClientTable(ScrollView, can_focus=True):
         header = base + self._style("header")
         segments = [Segment(" ", header)]
         for index, (spec, cell_width) in enumerate(zip(COLUMNS, self._widths(), strict=True)):
+            if index:
+                segments.append(Segment(" " * GAP, header))
             title = spec.title
             if spec.column is self.view.sort_column and spec.column is not Column.FAVOURITE:
                 title += " ▼" if self.view.sort_reverse else " ▲"
@@ -279,16 +291,35 @@ class ClientTable(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, header)
 
     def _row(self, row: ClientRow, is_cursor: bool, width: int, base: Style) -> Strip:
-        today = self.view.today
         favourite = row.id in self.view.favourites
+        key = (
+            row.id,
+            row.version,
+            is_cursor,
+            is_cursor and self.has_focus,
+            favourite,
+            self.show_enterprise_number,
+            width,
+        )
+        strip = self._strips.get(key)
+        if strip is None or strip[0] is not row:
+            strip = (row, self._draw_row(row, is_cursor, width, base, favourite))
+            self._strips[key] = strip
+        return strip[1]
+
+    def _draw_row(
+        self, row: ClientRow, is_cursor: bool, width: int, base: Style, favourite: bool
+    ) -> Strip:
+        today = self.view.today
         if is_cursor:
             base = base + self._style("cursor" if self.has_focus else "cursor-blurred")
         if row.hidden:
             base = base + self._style("hidden")
         segments = [Segment(" ", base)]
-        for spec, cell_width in zip(COLUMNS, self._widths(), strict=True):
+        for index, (spec, cell_width) in enumerate(zip(COLUMNS, self._widths(), strict=True)):
+            if index:
+                segments.append(Segment(" " * GAP, base))
             segments += self._cell(row, spec, cell_width, base, favourite, today, is_cursor)
-            segments.append(Segment(" " * GAP, base))
         return Strip(segments).adjust_cell_length(width, base)
 
     def _cell(

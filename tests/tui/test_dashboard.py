@@ -315,3 +315,39 @@ async def test_config_file_key_override_is_applied(make_app, config_dir: Path) -
         assert len(screen.view.favourites) == 1
     saved = json.loads(app.favourites.path.read_text())
     assert len(saved["clients"]) == 1
+
+
+async def test_last_sessions_list_is_painted_before_the_server_answers(  # type: ignore[no-untyped-def]
+    make_app, monkeypatch
+) -> None:
+    import threading
+
+    import lucy_tui.app as app_module
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+    assert app.snapshot is not None and app.snapshot.path.exists()
+
+    # Next start: the server is slow to come up; the last session's rows show meanwhile.
+    release = threading.Event()
+    open_client = app_module.open_embedded_client
+
+    def slow_open(*args):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)
+        return open_client(*args)
+
+    monkeypatch.setattr(app_module, "open_embedded_client", slow_open)
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = again.get_screen("dashboard")
+        assert len(screen.view) == 120
+        assert screen.view.row_at(0).name == "Aalter Interieur BV"
+        assert "from your last session" in str(screen.query_one("#status-line", Static).render())
+        release.set()
+        await wait_loaded(pilot)
+        assert len(screen.view) == 150
+        assert "from your last session" not in str(
+            screen.query_one("#status-line", Static).render()
+        )
