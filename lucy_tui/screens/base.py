@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
@@ -11,6 +12,9 @@ if TYPE_CHECKING:
     from lucy_tui.app import LucyApp
 
 ResultType = TypeVar("ResultType")
+
+# A command-palette entry of a screen or tab: (title "Area: verb", help, callback).
+PaletteCommand = tuple[str, str, Callable[[], Any]]
 
 
 class LucyScreen(Screen[ResultType]):

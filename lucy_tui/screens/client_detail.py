@@ -1,22 +1,157 @@
-"""The client detail screen (its seven tabs arrive with the client-detail issue)."""
+"""The client detail: a header and the seven tabs of DESIGN §1, switched with 1-7."""
 
 from __future__ import annotations
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from lucy_tui.screens.base import LucyScreen
+from lucy_tui.api.errors import LucyError
+from lucy_tui.api.models import ClientDetail
+from lucy_tui.messages import ClientChanged
+from lucy_tui.screens.base import LucyScreen, PaletteCommand
+from lucy_tui.screens.detail.banking import BankingTab
+from lucy_tui.screens.detail.base import DetailTab
+from lucy_tui.screens.detail.documents import DocumentsTab
+from lucy_tui.screens.detail.integrations import IntegrationsTab
+from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
+from lucy_tui.screens.detail.overview import OverviewTab
+from lucy_tui.screens.detail.users import UsersTab
+from lucy_tui.screens.detail.vault import VaultTab
+
+TABS: tuple[tuple[str, str, type[DetailTab]], ...] = (
+    ("overview", "1 Overview", OverviewTab),
+    ("documents", "2 Accounting Documents", DocumentsTab),
+    ("vault", "3 Vault", VaultTab),
+    ("banking", "4 Banking", BankingTab),
+    ("integrations", "5 Integrations", IntegrationsTab),
+    ("users", "6 Users", UsersTab),
+    ("invoice-settings", "7 Invoice Settings", InvoiceSettingsTab),
+)
 
 
 class ClientDetailScreen(LucyScreen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back to the list")]
+    BINDINGS = [
+        Binding("escape", "back", "Back to the list", id="detail.back"),
+        Binding("f", "favourite", "Favourite", id="detail.favourite"),
+        Binding("ctrl+r", "refresh", "Refresh", id="detail.refresh"),
+        *(
+            Binding(str(number), f"show_tab('{tab_id}')", title.split(" ", 1)[1], show=False)
+            for number, (tab_id, title, _) in enumerate(TABS, start=1)
+        ),
+    ]
 
     def __init__(self, client_id: int, name: str) -> None:
         super().__init__()
         self.client_id, self.client_name = client_id, name
+        self.client: ClientDetail | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.client_name}", classes="dialog-title", id="detail-title")
-        yield Static("The client's tabs are not built yet. Press escape to return to the list.")
+        yield Static(self.client_name, id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            for tab_id, title, tab_class in TABS:
+                with TabPane(title, id=tab_id):
+                    yield tab_class(self.client_id, id=f"{tab_id}-tab")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_client()
+
+    # --- the client -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="client", exit_on_error=False)
+    async def load_client(self) -> None:
+        """(Re)load the client: the header, the Overview, and the dashboard's row."""
+        try:
+            client = await self.app.session.client.client(self.client_id)
+        except LucyError as error:
+            self.query_one("#detail-title", Static).update(
+                f"{self.client_name} — could not load: {error.message} (ctrl+r to retry)"
+            )
+            self.app.report_error(error, f"Could not load {self.client_name}", quiet=True)
+            return
+        self.client_changed(client)
+
+    def client_changed(self, client: ClientDetail) -> None:
+        """A newer state of the client: show it here and on the dashboard's row."""
+        self.client = client
+        self.client_name = client.name
+        self._update_title()
+        self.app.dashboard.post_message(ClientChanged(client))
+        for tab in self.query(DetailTab):
+            client_shown = getattr(tab, "client_shown", None)
+            if callable(client_shown):
+                client_shown(client)
+
+    def _update_title(self) -> None:
+        client = self.client
+        star = "★ " if self.client_id in self.app.dashboard.view.favourites else ""
+        if client is None:
+            self.query_one("#detail-title", Static).update(f"{star}{self.client_name}")
+            return
+        hidden = "  · hidden from employees" if client.hidden else ""
+        self.query_one("#detail-title", Static).update(
+            f"{star}{client.name}  ·  {client.enterprise_number}  ·  {client.status.label}"
+            f"  ·  {client.plan.label}{hidden}"
+        )
+
+    # --- tabs -----------------------------------------------------------------------------
+
+    @property
+    def current_tab(self) -> DetailTab:
+        tabs = self.query_one(TabbedContent)
+        return self.query_one(f"#{tabs.active}-tab", DetailTab)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.current_tab.activate()
+
+    def action_show_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+
+    def action_refresh(self) -> None:
+        self.load_client()
+        self.current_tab.reload()
+
+    def action_favourite(self) -> None:
+        self.app.dashboard.toggle_favourite(self.client_id, self.client_name)
+        self._update_title()
+
+    def action_back(self) -> None:
+        unsaved = [tab for tab in self.query(DetailTab) if tab.has_unsaved_changes()]
+        if not unsaved:
+            self.dismiss()
+            return
+        from lucy_tui.screens.prompt import ConfirmScreen
+
+        names = ", ".join(tab.title for tab in unsaved)
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.dismiss()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Leave without saving?",
+                f"You have unsaved changes in {names}. Leave and lose them?",
+                yes="Leave",
+                no="Stay",
+            ),
+            answered,
+        )
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            *self.current_tab.palette_commands(),
+            *(
+                (
+                    f"Client: show {title.split(' ', 1)[1]}",
+                    f"Switch to the tab ({title[0]})",
+                    lambda tab_id=tab_id: self.action_show_tab(tab_id),
+                )
+                for tab_id, title, _ in TABS
+            ),
+            ("Client: toggle favourite", "Star or unstar this client (f)", self.action_favourite),
+            ("Client: back to the list", "Return to the client list (escape)", self.action_back),
+        ]

@@ -20,7 +20,7 @@ from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow
 from lucy_tui.client_view import ClientView
 from lucy_tui.messages import ClientChanged, ClientsLoadFailed, ClientsPageLoaded
 from lucy_tui.paths import documents_dir
-from lucy_tui.screens.base import LucyScreen
+from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.widgets.client_table import ClientTable
 
 FILTER_PLACEHOLDER = (
@@ -259,15 +259,17 @@ class DashboardScreen(LucyScreen[None]):
 
     def action_favourite(self) -> None:
         row = self.table.cursor_client
-        if row is None:
-            return
-        starred = self.view.toggle_favourite(row.id)
+        if row is not None:
+            self.toggle_favourite(row.id, row.name)
+
+    def toggle_favourite(self, client_id: int, name: str) -> None:
+        """Star or unstar a client (from the list or its detail) and save the favourites."""
+        starred = self.view.toggle_favourite(client_id)
         self.table.view_changed()
         self._update_status()
         self._save_favourites(set(self.view.favourites))
         self.notify(
-            f"{'★ Added' if starred else 'Removed'} {row.name} "
-            f"{'to' if starred else 'from'} favourites",
+            f"★ Added {name} to favourites" if starred else f"Removed {name} from favourites",
             timeout=2,
         )
 
@@ -375,7 +377,7 @@ class DashboardScreen(LucyScreen[None]):
 
     # --- command palette ----------------------------------------------------------------
 
-    def palette_commands(self) -> list[tuple[str, str, object]]:
+    def palette_commands(self) -> list[PaletteCommand]:
         return [
             ("Clients: new client", "Add a client file (n)", self.action_new_client),
             (

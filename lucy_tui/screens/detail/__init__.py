@@ -1,0 +1,1 @@
+"""The client detail's tabs: one module per tab, each a :class:`DetailTab`."""

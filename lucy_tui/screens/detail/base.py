@@ -1,0 +1,114 @@
+"""What every tab of the client detail shares: lazy loading, errors with retry, commands.
+
+A tab loads its data the first time it is shown (``load``, run in a worker), shows a
+loading indicator meanwhile, and on failure a readable message with the key to retry
+(``ctrl+r``). Subclasses implement ``fetch`` (the API calls) and ``show`` (the widgets).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from lucy_tui.api.errors import LucyError
+from lucy_tui.screens.base import PaletteCommand
+
+if TYPE_CHECKING:
+    from lucy_tui.app import LucyApp
+    from lucy_tui.screens.client_detail import ClientDetailScreen
+
+
+class DetailTab(Vertical):
+    """One tab's content. ``client_id`` is the client shown."""
+
+    DEFAULT_CSS = """
+    DetailTab {
+        height: 1fr;
+        padding: 0 1;
+    }
+    DetailTab > .tab-error {
+        color: $error;
+        padding: 1 0;
+        display: none;
+    }
+    DetailTab.-failed > .tab-error {
+        display: block;
+    }
+    """
+
+    app: LucyApp
+    title = ""  # shown in the tab bar
+
+    def __init__(self, client_id: int, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.client_id = client_id
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="tab-error")
+        yield from self.compose_tab()
+
+    def compose_tab(self) -> ComposeResult:
+        """The tab's own widgets (shown under the error line)."""
+        yield from ()
+
+    @property
+    def detail_screen(self) -> ClientDetailScreen:
+        from lucy_tui.screens.client_detail import ClientDetailScreen
+
+        screen = self.screen
+        assert isinstance(screen, ClientDetailScreen)
+        return screen
+
+    # --- loading ------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        """Called each time the tab is shown: loads the data the first time."""
+        if not self.loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        self.loading = True
+        self.remove_class("-failed")
+        self._load()
+
+    @work(exclusive=True, group="tab-load", exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            data = await self.fetch()
+        except LucyError as error:
+            self.loading = False
+            self.show_failure(error, "Could not load this tab")
+            return
+        self.loading = False
+        self.loaded = True
+        self.show(data)
+
+    async def fetch(self) -> Any:
+        """The tab's data, from the API (runs in a worker)."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """Put freshly fetched data on screen."""
+
+    def show_failure(self, error: LucyError, context: str) -> None:
+        """A readable message in the tab, with the key to retry; a lost session signs in."""
+        self.add_class("-failed")
+        self.query_one(".tab-error", Static).update(
+            f"{context}: {error.message}  Press ctrl+r to try again."
+        )
+        self.app.report_error(error, context, quiet=True)
+
+    # --- what the screen asks of a tab ----------------------------------------------------
+
+    def has_unsaved_changes(self) -> bool:
+        """True when leaving now would lose something the user typed."""
+        return False
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """The tab's actions for the command palette, named "Tab: verb"."""
+        return []

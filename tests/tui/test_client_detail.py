@@ -1,0 +1,66 @@
+"""The client detail screen: tabs by number, favourite, back to the list."""
+
+from __future__ import annotations
+
+from textual.widgets import Static, TabbedContent
+
+from lucy_tui.screens.client_detail import TABS, ClientDetailScreen
+from lucy_tui.screens.dashboard import DashboardScreen
+from lucy_tui.widgets.client_table import ClientTable
+
+from .conftest import SIZE, settle, wait_loaded
+
+
+async def open_client(pilot, name: str) -> ClientDetailScreen:  # type: ignore[no-untyped-def]
+    dashboard = await wait_loaded(pilot)
+    dashboard.query_one(ClientTable).move_to(
+        next(row.id for row in dashboard.view.rows if row.name == name)
+    )
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ClientDetailScreen)
+    return screen
+
+
+async def test_tabs_switch_with_numbers_and_escape_returns(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        title = str(screen.query_one("#detail-title", Static).render())
+        assert "Aalter Interieur BV" in title and "Lucy Business Pro" in title
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == "overview"
+        for number, (tab_id, _, _) in enumerate(TABS, start=1):
+            await pilot.press(str(number))
+            await settle(pilot)
+            assert tabs.active == tab_id
+            assert screen.current_tab.loaded or screen.current_tab.has_class("-failed")
+        await pilot.press("escape")
+        await pilot.pause()
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert dashboard.query_one(ClientTable).cursor_client.name == "Aalter Interieur BV"  # type: ignore[union-attr]
+
+
+async def test_favourite_from_the_detail_shows_on_the_list(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_client(pilot, "Kapsalon Maes")
+        await pilot.press("f")
+        await settle(pilot)
+        assert str(screen.query_one("#detail-title", Static).render()).startswith("★ Kapsalon Maes")
+        await pilot.press("escape")
+        await pilot.pause()
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert dashboard.view.row_at(0).name == "Kapsalon Maes"
+        assert len(dashboard.view.favourites) == 1
+
+
+async def test_palette_lists_the_tab_switches(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_client(pilot, "Kapsalon Maes")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Client: show Vault" in titles and "Client: toggle favourite" in titles
