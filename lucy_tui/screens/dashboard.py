@@ -68,7 +68,7 @@ class DashboardScreen(LucyScreen[None]):
         self._pending_rows: list[ClientRow] = []  # a refresh's rows, until all arrived
         self._snapshot = snapshot  # the top of the list from the last session
         self._showing_snapshot = False
-        self._first_page: list[ClientSummary] = []
+        self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._replacing = False
         self._shown_hints = ""
 
@@ -101,7 +101,7 @@ class DashboardScreen(LucyScreen[None]):
         self._pending_rows = []
         # A refresh keeps the list as it was until every page has arrived.
         self._replacing = bool(self.view.rows) and not self._showing_snapshot
-        self._first_page = []
+        self._first_page_pending = True
         self.table.loading = not self.view.rows
         self._update_status()
         self._load_clients(self._generation)
@@ -139,8 +139,10 @@ class DashboardScreen(LucyScreen[None]):
         if message.generation != self._generation:
             return
         self.total = message.total
-        if not self._first_page:
-            self._first_page = message.clients
+        if self._first_page_pending:
+            self._first_page_pending = False
+            if self.app.snapshot is not None:
+                self._save_snapshot(message.clients)
         if self._replacing:
             self._pending_rows.extend(ClientRow.from_summary(c) for c in message.clients)
             if message.done:
@@ -168,8 +170,6 @@ class DashboardScreen(LucyScreen[None]):
         self.loading_done = True
         self.table.loading = False
         self._apply_view()
-        if self.app.snapshot is not None and self._first_page:
-            self._save_snapshot(self._first_page)
 
     @work(thread=True, group="snapshot", exit_on_error=False)
     def _save_snapshot(self, clients: list[ClientSummary]) -> None:

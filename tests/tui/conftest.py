@@ -16,7 +16,9 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from lucy_tui.app import LucyApp
+from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.dashboard import DashboardScreen
+from lucy_tui.widgets.client_table import ClientTable
 
 TODAY = date(2026, 11, 27)
 SIZE = (160, 50)
@@ -126,4 +128,17 @@ async def wait_loaded(pilot: Pilot[None]) -> DashboardScreen:
     screen = pilot.app.get_screen("dashboard")
     assert isinstance(screen, DashboardScreen)
     assert screen.loading_done, "the client list did not finish loading"
+    return screen
+
+
+async def open_client(pilot: Pilot[None], name: str) -> ClientDetailScreen:
+    """From the loaded dashboard, open the client called ``name`` (as enter does)."""
+    dashboard = await wait_loaded(pilot)
+    dashboard.query_one(ClientTable).move_to(
+        next(row.id for row in dashboard.view.rows if row.name == name)
+    )
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ClientDetailScreen)
     return screen

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import Static, TabbedContent
 
-from lucy_tui.screens.client_detail import TABS, ClientDetailScreen
+from lucy_tui.screens.client_detail import TABS
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.widgets.client_table import ClientTable
 
-from .conftest import SIZE, settle, wait_loaded
-
-
-async def open_client(pilot, name: str) -> ClientDetailScreen:  # type: ignore[no-untyped-def]
-    dashboard = await wait_loaded(pilot)
-    dashboard.query_one(ClientTable).move_to(
-        next(row.id for row in dashboard.view.rows if row.name == name)
-    )
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ClientDetailScreen)
-    return screen
+from .conftest import SIZE, open_client, settle
 
 
 async def test_tabs_switch_with_numbers_and_escape_returns(make_app) -> None:  # type: ignore[no-untyped-def]

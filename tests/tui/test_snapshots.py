@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from lucy_server.app import create_app
 from textual.pilot import Pilot
 from textual.widgets import Input
+
+from lucy_server.app import create_app
 
 from .conftest import SIZE, settle, wait_loaded
 
