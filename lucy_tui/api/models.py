@@ -28,8 +28,7 @@ INVITATION_DAYS = 21
 class WireModel(BaseModel):
     """Base of every wire model: unknown fields are ignored so older clients keep working."""
 
-    # defer_build: a model's validator is built when first used, not at import (start-up).
-    model_config = ConfigDict(extra="ignore", use_enum_values=False, defer_build=True)
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
 
 
 # --- enumerations -------------------------------------------------------------------------
