@@ -16,6 +16,8 @@ def test_dashboard_as_admin(snap_compare, make_app) -> None:  # type: ignore[no-
         await wait_loaded(pilot)
         await pilot.press("j", "j", "f")  # a favourite, with the cursor on it
         await settle(pilot)
+        pilot.app.clear_notifications()  # a toast's timing would make the picture flaky
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
 
