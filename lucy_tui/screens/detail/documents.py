@@ -1,15 +1,502 @@
-"""The Accounting Documents tab of the client detail (not built yet: a placeholder)."""
+"""The Accounting Documents tab: the client's inbox, send (Inbox) and resend (Failed).
+
+Every page of documents is loaded in a worker into a :class:`DocumentTable`. ``enter``
+sends the selected Inbox documents (the seed's arrow), ``t`` resends the selected Failed
+ones ("To accountant"); with nothing selected both act on the row under the cursor. Each
+asks first (saying what is left out and why), makes one request with an Idempotency-Key
+kept until the action is answered, then shows the result of every document and updates
+the rows in place. What succeeded leaves the selection; what did not stays selected.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import ProgressBar, Static
+
+from lucy_tui.api.errors import (
+    ConflictError,
+    LucyError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnreachableError,
+)
+from lucy_tui.api.models import (
+    MAX_PAGE_SIZE,
+    ActionOutcome,
+    ClientDetail,
+    Document,
+    DocumentActionResponse,
+    DocumentActionResult,
+    DocumentStatus,
+)
+from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
+from lucy_tui.screens.document_actions import (
+    ActionKind,
+    ActionResultsScreen,
+    ConfirmActionScreen,
+    PendingAction,
+    plan_action,
+    plural,
+    summarize_results,
+)
+from lucy_tui.widgets.document_table import (
+    FILTER_CYCLE,
+    DocumentTable,
+    format_date,
+    selection_line,
+    status_filter_label,
+    type_label,
+)
+
+
+@dataclass(frozen=True)
+class DocumentsData:
+    documents: list[Document]
+    package: str | None  # the linked accounting software's name
+    package_known: bool  # False when the integrations could not be read
+
+
+@dataclass(frozen=True)
+class LastResults:
+    kind: ActionKind
+    results: list[DocumentActionResult]
+    documents: dict[int, Document]  # as they were before the action, to name them
 
 
 class DocumentsTab(DetailTab):
     title = "Accounting Documents"
 
+    BINDINGS = [
+        Binding("enter", "send", "Send →", id="documents.send"),
+        Binding("t", "resend", "To accountant", id="documents.resend"),
+    ]
+
+    # Posted by the tab's workers to the tab itself.
+    class ActionAnswered(Message, bubble=False):
+        def __init__(self, action: PendingAction, response: DocumentActionResponse) -> None:
+            super().__init__()
+            self.action, self.response = action, response
+
+    class ActionFailed(Message, bubble=False):
+        """The request itself failed (network, server): nothing is known to have happened."""
+
+        def __init__(self, action: PendingAction, error: LucyError) -> None:
+            super().__init__()
+            self.action, self.error = action, error
+
+    class DocumentsRefreshed(Message, bubble=False):
+        def __init__(self, documents: list[Document], error: LucyError | None = None) -> None:
+            super().__init__()
+            self.documents, self.error = documents, error
+
+    class PackageRead(Message, bubble=False):
+        def __init__(self, package: str | None, known: bool) -> None:
+            super().__init__()
+            self.package, self.known = package, known
+
+    def __init__(self, client_id: int, *, id: str | None = None) -> None:
+        super().__init__(client_id, id=id)
+        self.package: str | None = None
+        self.package_known = False
+        self.lucy_email: str | None = None
+        # A confirmed action that got no answer (network, server fault), by kind: a retry
+        # of the same documents reuses its Idempotency-Key.
+        self.pending: dict[ActionKind, PendingAction] = {}
+        self.running: PendingAction | None = None
+        self.last_results: LastResults | None = None
+        self._catalogue: dict[str, str] | None = None  # integration id -> name
+
     def compose_tab(self) -> ComposeResult:
-        yield Static("This tab is not built yet.")
+        yield Static("", id="documents-summary")
+        yield DocumentTable(id="documents-table", empty_message=self._empty_message())
+        yield Static("", id="documents-cursor")
+        with Horizontal(id="documents-progress"):
+            yield ProgressBar(
+                total=None, show_eta=False, show_percentage=False, id="documents-progress-bar"
+            )
+            yield Static("", id="documents-progress-label")
+        with Horizontal(id="documents-status"):
+            yield Static("0 selected", id="documents-selection")
+            yield Static("", id="documents-hint")
+        yield Static("", id="documents-outcome")
+
+    @property
+    def table(self) -> DocumentTable:
+        return self.query_one(DocumentTable)
+
+    # --- loading ------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        super().activate()
+        self.table.focus()
+
+    async def fetch(self) -> DocumentsData:
+        documents = await self._all_documents()
+        package, known = await self._linked_package()
+        return DocumentsData(documents, package, known)
+
+    async def _all_documents(self) -> list[Document]:
+        documents: list[Document] = []
+        pages = self.app.session.client.iter_document_pages(self.client_id, MAX_PAGE_SIZE)
+        async for page in pages:
+            documents.extend(page.items)
+        return documents
+
+    async def _linked_package(self) -> tuple[str | None, bool]:
+        """The accounting software's name, to say where documents go (None: none linked)."""
+        client = self.app.session.client
+        try:
+            linked = await client.client_integrations(self.client_id)
+            if linked.accounting_package is None:
+                return None, True
+            if self._catalogue is None:
+                self._catalogue = {i.id: i.name for i in await client.integrations()}
+        except LucyError:
+            return None, False  # only a nicety of the confirmation: do without it
+        return self._catalogue.get(linked.accounting_package, linked.accounting_package), True
+
+    def show(self, data: DocumentsData) -> None:
+        self.package, self.package_known = data.package, data.package_known
+        self.table.set_documents(data.documents)
+        self._update_lines()
+        if self.detail_screen.current_tab is self:
+            self.table.focus()
+
+    def client_shown(self, client: ClientDetail) -> None:
+        self.lucy_email = client.lucy_email
+        self.table.set_empty_message(self._empty_message())
+        if self.loaded:  # the link may have changed on the Integrations tab
+            self._read_package()
+
+    @work(exclusive=True, group="documents-package", exit_on_error=False)
+    async def _read_package(self) -> None:
+        package, known = await self._linked_package()
+        self.post_message(self.PackageRead(package, known))
+
+    @on(PackageRead)
+    def _package_read(self, message: PackageRead) -> None:
+        self.package, self.package_known = message.package, message.known
+        self._update_lines()
+
+    def _empty_message(self) -> str:
+        address = f"by email to {self.lucy_email}" if self.lucy_email else "by email"
+        return (
+            "No documents yet. They arrive in the client's Lucy inbox "
+            f"{address}, by upload, over Peppol or from the mobile app."
+        )
+
+    # --- what the lines around the table say ----------------------------------------------
+
+    @on(DocumentTable.Changed)
+    def _table_changed(self) -> None:
+        self._update_lines()
+
+    @on(DocumentTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._update_cursor_line()
+
+    def _update_lines(self) -> None:
+        view = self.table.view
+        parts: list[str | tuple[str, str]] = ["Status (v): "]
+        for status in FILTER_CYCLE:
+            count = view.total if status is None else view.counts[status]
+            label = f" {status_filter_label(status)} {count:,} "
+            parts.append((label, "reverse bold") if status is view.status_filter else label)
+            parts.append(" ")
+        direction = "▼" if view.sort_reverse else "▲"
+        parts.append(("  ·  sort (s): ", "$text-muted"))
+        parts.append(f"{view.sort_column.value} {direction}")
+        parts.append(("  ·  accounting software: ", "$text-muted"))
+        if self.package:
+            parts.append((self.package, "bold"))
+        elif self.package_known:
+            parts.append(("none linked", "bold $text-warning"))
+        else:
+            parts.append("unknown")
+        self.query_one("#documents-summary", Static).update(Content.assemble(*parts))
+        self.query_one("#documents-selection", Static).update(selection_line(view))
+        hint = (
+            "  ·  enter sends the selected Inbox documents, t resends the selected Failed ones"
+            if view.selected
+            else "  ·  space selects, A all shown, F all Failed; enter (send) and t (resend) "
+            "act on the row under the cursor"
+        )
+        self.query_one("#documents-hint", Static).update(hint)
+        self._update_cursor_line()
+
+    def _update_cursor_line(self) -> None:
+        document = self.table.cursor_document
+        line = self.query_one("#documents-cursor", Static)
+        if document is None:
+            line.update("")
+            return
+        heading = f"{type_label(document)} · {document.counterparty} · {format_date(document)}: "
+        if document.status is DocumentStatus.FAILED:
+            reason = document.failure_reason or "no reason given"
+            line.update(
+                Content.assemble(
+                    heading,
+                    ("Failed: ", "bold $text-error"),
+                    reason,
+                    ("  (t resends it)", "$text-muted"),
+                )
+            )
+        elif document.status is DocumentStatus.SENT:
+            where = f" to {document.destination}" if document.destination else ""
+            when = f" on {document.sent_at:%d/%m/%Y}" if document.sent_at else ""
+            line.update(
+                Content.assemble(
+                    heading,
+                    ("Sent", "bold $text-success"),
+                    f"{where}{when}. ",
+                    ("Lucy never sends a document twice.", "$text-muted"),
+                )
+            )
+        else:
+            to = f" to {self.package}" if self.package else ""
+            line.update(
+                Content.assemble(
+                    heading,
+                    ("In the client's inbox", "bold $text-primary"),
+                    (f"  (enter sends it{to})", "$text-muted"),
+                )
+            )
+
+    def _show_outcome(self, text: str | Content, *, error: bool = False) -> None:
+        outcome = self.query_one("#documents-outcome", Static)
+        outcome.update(text)
+        outcome.set_class(error, "-error")
+        outcome.display = bool(text)
+
+    # --- send and resend ----------------------------------------------------------------
+
+    def action_send(self) -> None:
+        self.start_action(ActionKind.SEND)
+
+    def action_resend(self) -> None:
+        self.start_action(ActionKind.RESEND)
+
+    def start_action(self, kind: ActionKind) -> None:
+        """Confirm what ``kind`` would do with the selection (or the cursor's row)."""
+        if not self.loaded:
+            self.notify("The documents are still loading.", severity="warning")
+            return
+        if self.running is not None:
+            self.notify(
+                f"{self.running.kind.doing} is still running: wait for its results.",
+                severity="warning",
+            )
+            return
+        view = self.table.view
+        targets = view.selected_documents()
+        if not targets:
+            cursor = self.table.cursor_document
+            if cursor is None:
+                self.notify("There is no document here.", severity="warning")
+                return
+            targets = [cursor]
+        plan = plan_action(
+            kind,
+            targets,
+            hidden_ids={d.id for d in targets if not view.is_shown(d.id)},
+            package=self.package,
+            package_known=self.package_known,
+        )
+        pending = self.pending.get(kind)
+        if pending is not None and pending.document_ids == plan.document_ids:
+            plan = replace(plan, retry=True)
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            action = pending if plan.retry and pending is not None else None
+            if action is None:
+                action = PendingAction(kind, plan.document_ids)
+            self.pending[kind] = action
+            self._perform(action)
+
+        self.app.push_screen(ConfirmActionScreen(plan), answered)
+
+    def _perform(self, action: PendingAction) -> None:
+        self.running = action
+        to = f" to {self.package}" if self.package else ""
+        self.query_one("#documents-progress-label", Static).update(
+            f"{action.kind.doing} {plural(len(action.document_ids), 'document')}{to}…"
+        )
+        self.query_one("#documents-progress").add_class("-running")
+        self._show_outcome("")
+        self._request(action)
+
+    @work(group="documents-action", exit_on_error=False)
+    async def _request(self, action: PendingAction) -> None:
+        client = self.app.session.client
+        call = client.send_documents if action.kind is ActionKind.SEND else client.resend_documents
+        try:
+            response = await call(
+                self.client_id,
+                list(action.document_ids),
+                idempotency_key=action.idempotency_key,
+            )
+        except LucyError as error:
+            self.post_message(self.ActionFailed(action, error))
+            return
+        self.post_message(self.ActionAnswered(action, response))
+
+    def _finished(self, action: PendingAction) -> None:
+        self.running = None
+        self.query_one("#documents-progress").remove_class("-running")
+
+    @on(ActionAnswered)
+    def _action_answered(self, message: ActionAnswered) -> None:
+        action, results = message.action, message.response.results
+        self._finished(action)
+        if self.pending.get(action.kind) is action:
+            del self.pending[action.kind]  # answered: the key has done its job
+        view = self.table.view
+        before = {r.document_id: d for r in results if (d := view.get(r.document_id))}
+        self.table.update_documents(self._updated(before, results))
+        self.table.deselect(r.document_id for r in results if r.outcome is ActionOutcome.SENT)
+        self.last_results = LastResults(action.kind, list(results), before)
+        summary = summarize_results(action.kind, results)
+        kept = len(view.selected)
+        still = f" {plural(kept, 'document')} still selected." if kept else ""
+        self._show_outcome(f"{action.kind.verb}: {summary}.{still}", error=False)
+        self.app.push_screen(ActionResultsScreen(action.kind, results, before))
+        self._refresh_documents()
+        self.detail_screen.load_client()  # the Inbox count in the header and the list
+
+    def _updated(
+        self, before: dict[int, Document], results: Sequence[DocumentActionResult]
+    ) -> list[Document]:
+        """The documents as the answer says they are now (the re-fetch confirms it)."""
+        updated: list[Document] = []
+        for result in results:
+            document = before.get(result.document_id)
+            if document is None or result.status is None:
+                continue
+            changes: dict[str, Any] = {"status": result.status}
+            if result.outcome is ActionOutcome.FAILED:
+                changes["failure_reason"] = result.message
+            elif result.status is not DocumentStatus.FAILED:
+                changes["failure_reason"] = None
+            if result.outcome is ActionOutcome.SENT:
+                changes["destination"] = self.package or document.destination
+            updated.append(document.model_copy(update=changes))
+        return updated
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        action, error = message.action, message.error
+        self._finished(action)
+        count = plural(len(action.document_ids), "document")
+        transient = isinstance(
+            error, UnreachableError | ServerError | RateLimitedError | UnauthorizedError
+        ) or (isinstance(error, ConflictError) and error.code == "idempotency_in_progress")
+        if transient:
+            text = (
+                f"{action.kind.doing} {count} did not complete: {error.message} Nothing is "
+                f"lost and the selection is kept: press {action.kind.key} to try again (the "
+                "retry reuses the same request key, so nothing is sent twice)."
+            )
+        else:
+            # The server answered and refused the whole request: the key is spent.
+            self.pending.pop(action.kind, None)
+            text = f"Lucy refused to {action.kind.value} the {count}: {error.message}"
+        self._show_outcome(text, error=True)
+        self.app.report_error(error, f"Could not {action.kind.value} the documents", quiet=True)
+        if not isinstance(error, UnauthorizedError):
+            self.notify(text, severity="error", timeout=10)
+
+    @work(exclusive=True, group="documents-refresh", exit_on_error=False)
+    async def _refresh_documents(self) -> None:
+        try:
+            documents = await self._all_documents()
+        except LucyError as error:
+            self.post_message(self.DocumentsRefreshed([], error))
+            return
+        self.post_message(self.DocumentsRefreshed(documents))
+
+    @on(DocumentsRefreshed)
+    def _documents_refreshed(self, message: DocumentsRefreshed) -> None:
+        if message.error is not None:
+            self.app.report_error(message.error, "Could not refresh the documents", quiet=True)
+            self.notify(
+                f"Could not refresh the documents: {message.error.message} The rows show "
+                "what Lucy answered; press ctrl+r to reload them.",
+                severity="warning",
+            )
+            return
+        self.table.set_documents(message.documents)
+
+    def action_show_last_results(self) -> None:
+        last = self.last_results
+        if last is None:
+            self.notify("No send or resend yet on this client.")
+            return
+        self.app.push_screen(ActionResultsScreen(last.kind, last.results, last.documents))
+
+    # --- command palette ----------------------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        table = self.table
+        commands: list[PaletteCommand] = [
+            (
+                "Documents: send selected",
+                "Send the selected Inbox documents to the accounting software (enter)",
+                self.action_send,
+            ),
+            (
+                "Documents: resend selected (to accountant)",
+                "Resend the selected Failed documents (t)",
+                self.action_resend,
+            ),
+            (
+                "Documents: select all failed",
+                "Select every Failed document, whatever the filter (F)",
+                table.action_select_failed,
+            ),
+            (
+                "Documents: select all shown",
+                "Select every shown document (A)",
+                table.action_select_shown,
+            ),
+            (
+                "Documents: clear selection",
+                "Unselect every document (x)",
+                table.action_clear_selection,
+            ),
+            (
+                "Documents: cycle status filter",
+                "All, Inbox, Sent, Failed (v)",
+                table.action_cycle_filter,
+            ),
+            *(
+                (
+                    f"Documents: show {status_filter_label(status).lower()}",
+                    f"Status filter: {status_filter_label(status)}",
+                    lambda status=status: table.set_filter(status),
+                )
+                for status in FILTER_CYCLE
+            ),
+            ("Documents: sort by current column", "Sort; again to reverse (s)", table.action_sort),
+        ]
+        if self.last_results is not None:
+            commands.append(
+                (
+                    "Documents: show the last results",
+                    "What the last send or resend did, document by document",
+                    self.action_show_last_results,
+                )
+            )
+        return commands

@@ -1,0 +1,345 @@
+"""Sending and resending documents: what an action will do, its confirmation, its results.
+
+Before anything is sent the user sees exactly what will be sent and what is left out, and
+why (the server's rules mirrored: only Inbox documents are sent, only Failed ones resent,
+Sent ones never again). A confirmed action becomes a :class:`PendingAction` whose
+Idempotency-Key is made once: a retry after a network fault reuses it, so the server never
+performs the action twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from lucy_tui.api.models import (
+    MAX_BULK_DOCUMENTS,
+    ActionOutcome,
+    Document,
+    DocumentActionResult,
+    DocumentStatus,
+)
+from lucy_tui.screens.base import LucyModal
+from lucy_tui.widgets.document_table import fit, format_amount, format_date
+
+LISTED = 8  # documents named one by one in a confirmation; the rest are counted
+
+
+class ActionKind(StrEnum):
+    SEND = "send"  # Inbox documents, "the arrow" (enter)
+    RESEND = "resend"  # Failed documents, "To accountant" (t)
+
+    @property
+    def accepts(self) -> DocumentStatus:
+        return DocumentStatus.INBOX if self is ActionKind.SEND else DocumentStatus.FAILED
+
+    @property
+    def key(self) -> str:
+        return "enter" if self is ActionKind.SEND else "t"
+
+    @property
+    def verb(self) -> str:
+        return "Send" if self is ActionKind.SEND else "Resend"
+
+    @property
+    def doing(self) -> str:
+        return "Sending" if self is ActionKind.SEND else "Resending"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def sent_explanation(package: str | None) -> str:
+    software = package or "the accounting software"
+    return (
+        "Lucy never sends a document twice. To deliver one again, contact Lucy Support, or "
+        f"ask the client to set {software}'s email address as a Multisender destination "
+        "under Settings > Integrations (only the client can do that)."
+    )
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    status: DocumentStatus
+    documents: list[Document]
+    reason: str
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """What an action would do with the documents it was asked to act on."""
+
+    kind: ActionKind
+    eligible: list[Document]
+    exclusions: list[Exclusion]
+    hidden: int  # how many of the eligible documents the status filter hides
+    package: str | None  # the linked accounting software's name, None when none
+    package_known: bool  # False when it could not be read: say nothing about it
+    retry: bool = False  # the same documents as an action that did not complete
+
+    @property
+    def document_ids(self) -> tuple[int, ...]:
+        return tuple(document.id for document in self.eligible)
+
+    @property
+    def untyped(self) -> int:
+        """Eligible documents without a type: the destination cannot book them."""
+        return sum(1 for document in self.eligible if document.type is None)
+
+    @property
+    def too_many(self) -> bool:
+        return len(self.eligible) > MAX_BULK_DOCUMENTS
+
+
+def plan_action(
+    kind: ActionKind,
+    documents: Sequence[Document],
+    *,
+    hidden_ids: set[int],
+    package: str | None,
+    package_known: bool = True,
+) -> ActionPlan:
+    """Split ``documents`` into those the action takes and those it leaves out, and why."""
+    eligible = [d for d in documents if d.status is kind.accepts]
+    by_status: dict[DocumentStatus, list[Document]] = {}
+    for document in documents:
+        if document.status is not kind.accepts:
+            by_status.setdefault(document.status, []).append(document)
+
+    def reason(status: DocumentStatus, count: int) -> str:
+        them = "it" if count == 1 else "them"
+        if status is DocumentStatus.SENT:
+            return "already sent. " + sent_explanation(package)
+        if status is DocumentStatus.FAILED:
+            return f'failed earlier: use t ("To accountant") to resend {them}.'
+        return f"not sent yet: use enter to send {them}."
+
+    exclusions = [
+        Exclusion(status, by_status[status], reason(status, len(by_status[status])))
+        for status in (DocumentStatus.SENT, DocumentStatus.FAILED, DocumentStatus.INBOX)
+        if status in by_status
+    ]
+    return ActionPlan(
+        kind=kind,
+        eligible=eligible,
+        exclusions=exclusions,
+        hidden=sum(1 for d in eligible if d.id in hidden_ids),
+        package=package,
+        package_known=package_known,
+    )
+
+
+@dataclass
+class PendingAction:
+    """A confirmed action, kept with its Idempotency-Key until it has been answered."""
+
+    kind: ActionKind
+    document_ids: tuple[int, ...]
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+# Pieces of a Content: plain text, or (text, Textual style) so theme variables work.
+Part = str | tuple[str, str]
+
+
+def document_parts(document: Document) -> list[Part]:
+    return [
+        f"  {format_date(document)}  ",
+        (fit(document.counterparty, 32), "bold"),
+        f" {format_amount(document.amount, document.currency):>15}\n",
+    ]
+
+
+def describe_plan(plan: ActionPlan) -> Content:
+    """The confirmation's body: what will be sent, where, and what is left out and why."""
+    kind, count = plan.kind, len(plan.eligible)
+    destination = f" to {plan.package}" if plan.package else ""
+    parts: list[Part] = []
+    if count:
+        done = "sent" if kind is ActionKind.SEND else "resent"
+        hidden = f" ({plan.hidden:,} of them hidden by the filter)" if plan.hidden else ""
+        parts += [
+            (plural(count, f"{kind.accepts.label} document"), "bold"),
+            f" will be {done}{destination}{hidden}:\n",
+        ]
+        for document in plan.eligible[:LISTED]:
+            parts += document_parts(document)
+        if count > LISTED:
+            parts.append((f"  … and {count - LISTED:,} more\n", "italic"))
+    if plan.exclusions:
+        if count:
+            parts.append(("\nNot included:\n", "bold"))
+        for exclusion in plan.exclusions:
+            label = plural(len(exclusion.documents), f"{exclusion.status.label} document")
+            parts += ["  • ", (label, "bold"), f": {exclusion.reason}\n"]
+    if plan.untyped:
+        has, it, they = ("has", "it", "it") if plan.untyped == 1 else ("have", "them", "they")
+        parts.append(
+            (
+                f"\n⚠ {plan.untyped:,} of them {has} no type (invoice, credit note, receipt): "
+                f"the accounting software cannot book {it}, so {they} will fail until the "
+                f"client classifies {it} in Lucy.\n",
+                "$text-warning",
+            )
+        )
+    if count and plan.package_known and plan.package is None:
+        parts.append(
+            (
+                "\n⚠ No accounting software is linked to this client: Lucy will try, and the "
+                "documents will fail with that reason. Link one under Integrations (5) first.\n",
+                "bold $text-warning",
+            )
+        )
+    if plan.too_many:
+        parts.append(
+            (
+                f"\nAt most {MAX_BULK_DOCUMENTS:,} documents can go in one action: select "
+                "fewer (the status filter and space help).\n",
+                "bold $text-error",
+            )
+        )
+    elif count:
+        retry = (
+            "This retries the request that did not complete, with the same key: "
+            if plan.retry
+            else "One request: "
+        )
+        parts.append(
+            (f"\n{retry}Lucy never performs it twice, even when it is retried.", "$text-muted")
+        )
+    return Content.assemble(*parts).rstrip()
+
+
+class ConfirmActionScreen(LucyModal[bool]):
+    """Asks before sending; with nothing to send it only explains (and has no yes)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, plan: ActionPlan) -> None:
+        super().__init__(classes="dialog-screen")
+        self.plan = plan
+
+    @property
+    def can_proceed(self) -> bool:
+        return bool(self.plan.eligible) and not self.plan.too_many
+
+    def compose(self) -> ComposeResult:
+        kind, count = self.plan.kind, len(self.plan.eligible)
+        if not count:
+            title = f"Nothing to {kind.value}"
+        else:
+            again = " (retry)" if self.plan.retry else ""
+            destination = f" to {self.plan.package}" if self.plan.package else ""
+            title = f"{kind.verb} {plural(count, 'document')}{destination}?{again}"
+        with Vertical(classes="dialog", id="document-action-confirm"):
+            yield Static(title, classes="dialog-title", id="confirm-title")
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(describe_plan(self.plan), id="confirm-body")
+            with Horizontal(classes="dialog-buttons"):
+                if self.can_proceed:
+                    yield Button(f"{kind.verb} {count:,} (y)", variant="primary", id="yes")
+                    yield Button("Cancel (n)", id="no")
+                else:
+                    yield Button("Close (escape)", variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes" if self.can_proceed else "#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes and self.can_proceed)
+
+
+OUTCOME_LABELS = {
+    ActionOutcome.SENT: ("✓ Sent", "bold $text-success"),
+    ActionOutcome.FAILED: ("✗ Failed again", "bold $text-error"),
+    ActionOutcome.REFUSED: ("⊘ Refused", "bold $text-warning"),
+}
+
+
+def summarize_results(kind: ActionKind, results: Sequence[DocumentActionResult]) -> str:
+    counts = dict.fromkeys(ActionOutcome, 0)
+    for result in results:
+        counts[result.outcome] += 1
+    failed = "failed again" if kind is ActionKind.RESEND else "failed"
+    parts = [f"{counts[ActionOutcome.SENT]:,} sent"]
+    if counts[ActionOutcome.FAILED]:
+        parts.append(f"{counts[ActionOutcome.FAILED]:,} {failed}")
+    if counts[ActionOutcome.REFUSED]:
+        parts.append(f"{counts[ActionOutcome.REFUSED]:,} refused")
+    return ", ".join(parts)
+
+
+def describe_results(
+    kind: ActionKind,
+    results: Sequence[DocumentActionResult],
+    documents: dict[int, Document],
+) -> Content:
+    """One line per document (the problems first), each with what Lucy answered."""
+    order = {ActionOutcome.FAILED: 0, ActionOutcome.REFUSED: 1, ActionOutcome.SENT: 2}
+    parts: list[Part] = []
+    for result in sorted(results, key=lambda r: order[r.outcome]):
+        label, style = OUTCOME_LABELS[result.outcome]
+        if result.outcome is ActionOutcome.FAILED and kind is ActionKind.SEND:
+            label = "✗ Failed"
+        parts.append((f"{label:<15}", style))
+        document = documents.get(result.document_id)
+        if document is not None:
+            parts += [
+                f"{format_date(document)}  ",
+                (fit(document.counterparty, 30), "bold"),
+                f" {format_amount(document.amount, document.currency):>15}",
+            ]
+        else:
+            parts.append(f"document {result.document_id}")
+        if result.message:
+            parts.append((f"\n{'':<15}{result.message}", "$text-muted"))
+        parts.append("\n")
+    return Content.assemble(*parts).rstrip()
+
+
+class ActionResultsScreen(LucyModal[None]):
+    """The answer of a send or resend, document by document."""
+
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", show=False)]
+
+    def __init__(
+        self,
+        kind: ActionKind,
+        results: Sequence[DocumentActionResult],
+        documents: dict[int, Document],
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.kind, self.results, self.documents = kind, list(results), documents
+
+    def compose(self) -> ComposeResult:
+        summary = summarize_results(self.kind, self.results)
+        with Vertical(classes="dialog", id="document-action-results"):
+            yield Static(f"{self.kind.verb}: {summary}", classes="dialog-title", id="results-title")
+            with VerticalScroll(id="results-scroll"):
+                yield Static(
+                    describe_results(self.kind, self.results, self.documents),
+                    id="results-body",
+                )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close (escape)", variant="primary", id="close")
+
+    @on(Button.Pressed)
+    def _close(self) -> None:
+        self.dismiss()
