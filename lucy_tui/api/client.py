@@ -45,7 +45,6 @@ from lucy_tui.api.models import (
     Integration,
     InvoiceSettings,
     InvoiceSettingsUpdate,
-    LoginRequest,
     LoginResponse,
     Page,
     PeppolRegistration,
@@ -158,11 +157,16 @@ class LucyClient:
                         f"The server did not answer in time ({method} {path}).",
                         code="timeout",
                     ) from exc
+            except httpx.DecodingError as exc:
+                raise ServerError(
+                    f"The server's answer to {method} {path} could not be decoded: {exc}",
+                    code="bad_response",
+                ) from exc
             except httpx.TransportError as exc:
                 if last:
                     raise UnreachableError(
                         f"Cannot reach the Lucy server at {self.base_url}: "
-                        f"{exc or type(exc).__name__}"
+                        f"{str(exc) or type(exc).__name__}"
                     ) from exc
             else:
                 if response.status_code in RETRY_STATUSES and not last:
@@ -250,18 +254,19 @@ class LucyClient:
 
     async def login(self, email: str, password: str) -> LoginResponse:
         """Sign in; the token is kept for every later call."""
-        response = await self._request(
-            "POST",
-            "/auth/login",
-            json=LoginRequest(email=email, password=password).model_dump(),
-        )
+        # Sent as typed: the server judges it (422), so the caller always gets a LucyError.
+        body = {"email": email, "password": password}
+        response = await self._request("POST", "/auth/login", json=body)
         login = self._parse(LoginResponse, response)
         self.token = login.access_token
         return login
 
     async def logout(self) -> None:
-        await self._request("POST", "/auth/logout")
-        self.token = None
+        """End the session on the server; the token is forgotten here whatever it answers."""
+        try:
+            await self._request("POST", "/auth/logout")
+        finally:
+            self.token = None
 
     async def me(self) -> Staff:
         return self._parse(Staff, await self._get("/me"))
