@@ -46,6 +46,7 @@ class ClientDetailScreen(LucyScreen[None]):
         super().__init__()
         self.client_id, self.client_name = client_id, name
         self.client: ClientDetail | None = None
+        self._shown_tab = ""  # the tab shown last, asked before it is left
 
     def compose(self) -> ComposeResult:
         yield Static(self.client_name, id="detail-title")
@@ -105,6 +106,20 @@ class ClientDetailScreen(LucyScreen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        tabs, left = self.query_one(TabbedContent), self._shown_tab
+        chosen = tabs.active
+        # The tab being left may hold unsaved changes: it stays shown and asks, and switches
+        # again (``then``) if the user lets it go.
+        if (
+            left
+            and left != chosen
+            and not self.query_one(f"#{left}-tab", DetailTab).can_leave(
+                lambda: self.action_show_tab(chosen)
+            )
+        ):
+            tabs.active = left
+            return
+        self._shown_tab = chosen
         self.current_tab.activate()
 
     def action_show_tab(self, tab_id: str) -> None:

@@ -52,3 +52,23 @@ async def test_palette_lists_the_tab_switches(make_app) -> None:  # type: ignore
         screen = await open_client(pilot, "Kapsalon Maes")
         titles = [c.title for c in app.get_system_commands(screen)]
         assert "Client: show Vault" in titles and "Client: toggle favourite" in titles
+
+
+async def test_a_shown_tab_takes_the_focus_so_its_keys_work(make_app) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
+    from lucy_tui.widgets.document_table import DocumentTable
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.focused, DocumentTable)
+        await pilot.press("space")  # the table's key works without tabbing into it
+        assert len(app.focused.view.selected) == 1
+        await pilot.press("7")
+        await settle(pilot)
+        assert isinstance(app.focused, InvoiceSettingsTab)
+        await pilot.press("1")  # a tab number still switches tabs from the form
+        await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "overview"

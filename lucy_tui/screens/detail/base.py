@@ -7,12 +7,13 @@ loading indicator meanwhile, and on failure a readable message with the key to r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.screens.base import PaletteCommand
@@ -22,8 +23,11 @@ if TYPE_CHECKING:
     from lucy_tui.screens.client_detail import ClientDetailScreen
 
 
-class DetailTab(Vertical):
-    """One tab's content. ``client_id`` is the client shown."""
+class DetailTab(Vertical, can_focus=True):
+    """One tab's content. ``client_id`` is the client shown.
+
+    The tab itself can take focus, so its key bindings work as soon as it is shown.
+    """
 
     DEFAULT_CSS = """
     DetailTab {
@@ -67,8 +71,10 @@ class DetailTab(Vertical):
     # --- loading ------------------------------------------------------------------------
 
     def activate(self) -> None:
-        """Called each time the tab is shown: loads the data the first time."""
-        if not self.loaded:
+        """Called each time the tab is shown: loads the data the first time, and focuses."""
+        if self.loaded:
+            self.focus_content()
+        else:
             self.reload()
 
     def reload(self) -> None:
@@ -87,6 +93,8 @@ class DetailTab(Vertical):
         self.loading = False
         self.loaded = True
         self.show(data)
+        if self.detail_screen.current_tab is self:  # a loading widget cannot take focus
+            self.focus_content()
 
     async def fetch(self) -> Any:
         """The tab's data, from the API (runs in a worker)."""
@@ -105,9 +113,25 @@ class DetailTab(Vertical):
 
     # --- what the screen asks of a tab ----------------------------------------------------
 
+    def focus_content(self) -> None:
+        """Put the focus where the tab's keys work: its first table or control, else itself.
+
+        Text fields are skipped: typing a tab number there would type, not switch tabs.
+        """
+        for widget in self.query("*"):
+            if widget.focusable and not isinstance(widget, Input | TextArea):
+                widget.focus()
+                return
+        self.focus()
+
     def has_unsaved_changes(self) -> bool:
         """True when leaving now would lose something the user typed."""
         return False
+
+    def can_leave(self, then: Callable[[], None]) -> bool:
+        """May the user switch away from this tab now? If not, the tab asks the user and
+        calls ``then`` (which switches again) once leaving is fine."""
+        return True
 
     def palette_commands(self) -> list[PaletteCommand]:
         """The tab's actions for the command palette, named "Tab: verb"."""

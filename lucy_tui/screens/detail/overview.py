@@ -1,15 +1,538 @@
-"""The Overview tab of the client detail (not built yet: a placeholder)."""
+"""The Overview tab: Peppol switches, visibility, contact, inbox address and the client's facts.
+
+Every rule shown here (receiving blocked while registered elsewhere, admin-only hiding and
+contact) is enforced by the server too; the tab shows it as a disabled control with its
+reason so nobody discovers it by failing. Switching Peppol off, hiding and unhiding ask
+first; every change reloads the client so the header and the dashboard row follow.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Label, Static, Switch
+
+from lucy_tui.api.errors import (
+    ConflictError,
+    LucyError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from lucy_tui.api.models import (
+    MAX_ALLOWED_SENDERS,
+    AllowedSenders,
+    ClientDetail,
+    ClientUpdate,
+    PeppolRegistration,
+)
+from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
+ONLY_ADMINS_HIDE = "Only admins can hide a client from employees."
+ONLY_ADMINS_CONTACT = "Only admins can change the client-facing contact."
+SENDERS_SHOWN = 4  # addresses listed on the tab; the modal shows them all
 
-class OverviewTab(DetailTab):
+
+def _day(value: date | datetime | None) -> str:
+    return value.strftime("%d/%m/%Y") if value is not None else "—"
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+@dataclass
+class OverviewData:
+    peppol: PeppolRegistration
+    senders: AllowedSenders
+
+
+class OverviewTab(DetailTab, can_focus=True):
+    """Focusable itself, so its keys work as soon as the tab is shown."""
+
     title = "Overview"
 
+    BINDINGS = [
+        Binding("s", "toggle_sending", "Peppol sending", id="overview.sending"),
+        Binding("r", "toggle_receiving", "Peppol receiving", id="overview.receiving"),
+        Binding("h", "toggle_hidden", "Hide from employees", id="overview.hide"),
+        Binding("c", "choose_contact", "Client contact", id="overview.contact"),
+        Binding("a", "allowed_senders", "Allowed senders", id="overview.senders"),
+        Binding("y", "copy_address", "Copy inbox address", id="overview.copy"),
+    ]
+
+    def __init__(self, client_id: int, *, id: str | None = None) -> None:
+        super().__init__(client_id, id=id)
+        self.peppol: PeppolRegistration | None = None
+        self.senders: AllowedSenders | None = None
+        self.client: ClientDetail | None = None
+        self._saving = False  # one change at a time: each needs the version the last returned
+
+    # --- widgets --------------------------------------------------------------------------
+
     def compose_tab(self) -> ComposeResult:
-        yield Static("This tab is not built yet.")
+        with VerticalScroll(id="overview-body"):
+            yield Static("Peppol network", classes="overview-section")
+            with Horizontal(classes="overview-row"):
+                yield Label("Participant id", classes="overview-key")
+                yield Static("…", id="peppol-participant", classes="overview-value")
+            with Horizontal(classes="overview-switch-row"):
+                yield Switch(id="peppol-sending")
+                yield Label("Sending (s)", id="peppol-sending-label")
+            with Horizontal(classes="overview-switch-row"):
+                yield Switch(id="peppol-receiving")
+                yield Label("Receiving (r)", id="peppol-receiving-label")
+            yield Static("", id="peppol-elsewhere", classes="overview-warning")
+            yield Static("", id="peppol-receiving-reason", classes="overview-reason")
+
+            yield Static("Access", classes="overview-section")
+            with Horizontal(classes="overview-switch-row"):
+                yield Switch(id="hidden-switch")
+                yield Label("Hide from employees (h)", id="hidden-label")
+            yield Static("", id="hidden-reason", classes="overview-reason")
+            with Horizontal(classes="overview-row"):
+                yield Label("Client-facing contact", classes="overview-key")
+                yield Static("…", id="client-contact", classes="overview-value")
+                yield Button("Change (c)", id="contact-button", compact=True)
+            yield Static("", id="contact-reason", classes="overview-reason")
+
+            yield Static("Lucy inbox", classes="overview-section")
+            with Horizontal(classes="overview-row"):
+                yield Label("Inbox address", classes="overview-key")
+                yield Static("…", id="lucy-email", classes="overview-value")
+                yield Button("Copy (y)", id="copy-button", compact=True)
+            with Horizontal(classes="overview-row"):
+                yield Label("Allowed senders", classes="overview-key")
+                yield Static("…", id="allowed-senders", classes="overview-value")
+                yield Button("Edit (a)", id="senders-button", compact=True)
+
+            yield Static("Client", classes="overview-section")
+            for key, widget_id in (
+                ("Status", "client-status"),
+                ("Plan", "client-plan"),
+                ("Enterprise number", "client-enterprise"),
+                ("VAT number", "client-vat"),
+                ("Address", "client-address"),
+                ("Teams", "client-teams"),
+                ("Firm contact", "client-firm-contact"),
+            ):
+                with Horizontal(classes="overview-row"):
+                    yield Label(key, classes="overview-key")
+                    yield Static("…", id=widget_id, classes="overview-value")
+
+    def activate(self) -> None:
+        super().activate()
+        self.call_after_refresh(self._take_focus)
+
+    def _take_focus(self) -> None:
+        # The tab bar keeps the focus after a switch; the tab's keys need it here. Only
+        # while this tab is shown on the active screen: a late load must not steal focus.
+        screen = self.screen
+        if screen is not self.app.screen or self.detail_screen.current_tab is not self:
+            return
+        focused = screen.focused
+        if focused is None or self not in focused.ancestors_with_self:
+            self.focus()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.app.session.staff.is_admin
+
+    @property
+    def client_name(self) -> str:
+        return self.client.name if self.client is not None else self.detail_screen.client_name
+
+    # --- data -----------------------------------------------------------------------------
+
+    async def fetch(self) -> OverviewData:
+        api = self.app.session.client
+        return OverviewData(
+            peppol=await api.peppol(self.client_id),
+            senders=await api.allowed_senders(self.client_id),
+        )
+
+    def show(self, data: Any) -> None:
+        assert isinstance(data, OverviewData)
+        self.peppol, self.senders = data.peppol, data.senders
+        self._show_peppol()
+        self._show_senders()
+        client = self.client or self.detail_screen.client
+        if client is not None:
+            self.client_shown(client)
+        self._take_focus()
+
+    def client_shown(self, client: ClientDetail) -> None:
+        """The screen (re)loaded the client: visibility, contact, inbox and facts."""
+        self.client = client
+        admin = self.is_admin
+        self._set_switch("#hidden-switch", client.hidden, disabled=not admin)
+        self._line("#hidden-reason", "" if admin else ONLY_ADMINS_HIDE)
+        contact = client.client_contact.name if client.client_contact else "Nobody yet"
+        self.query_one("#client-contact", Static).update(contact)
+        self.query_one("#contact-button", Button).disabled = not admin
+        self._line("#contact-reason", "" if admin else ONLY_ADMINS_CONTACT)
+        self.query_one("#lucy-email", Static).update(client.lucy_email)
+
+        self.query_one("#client-status", Static).update(self._status_text(client))
+        self.query_one("#client-plan", Static).update(self._plan_text(client))
+        self.query_one("#client-enterprise", Static).update(client.enterprise_number)
+        self.query_one("#client-vat", Static).update(client.vat_number)
+        address = client.address
+        parts = [address.street, f"{address.postal_code} {address.city}".strip(), address.country]
+        self.query_one("#client-address", Static).update(
+            ", ".join(part for part in parts if part) or "—"
+        )
+        teams = ", ".join(team.name for team in client.teams)
+        self.query_one("#client-teams", Static).update(teams or "No team (visible to all staff)")
+        self.query_one("#client-firm-contact", Static).update(client.contact_name or "Nobody yet")
+
+    def _status_text(self, client: ClientDetail) -> str:
+        text = f"{client.status.label} · created {_day(client.created_at)}"
+        if client.invited_at is not None:
+            text += f" · invited {_day(client.invited_at)}"
+            if client.activated_at is None and client.invitation_expires_at is not None:
+                expires = client.invitation_expires_at
+                verb = "expired" if expires.date() < self.app.today else "valid until"
+                text += f" ({verb} {_day(expires)})"
+        if client.activated_at is not None:
+            text += f" · activated {_day(client.activated_at)}"
+        return text
+
+    def _plan_text(self, client: ClientDetail) -> str:
+        if client.trial_ends_on is None:
+            return client.plan.label
+        days = (client.trial_ends_on - self.app.today).days
+        if days < 0:
+            left = f"ended {-days} day(s) ago"
+        elif days == 0:
+            left = "ends today"
+        else:
+            left = f"{days} day(s) left"
+        return f"{client.plan.label} · trial ends {_day(client.trial_ends_on)} ({left})"
+
+    def _line(self, selector: str, text: str) -> None:
+        """A warning or reason line: shown only when there is something to say."""
+        line = self.query_one(selector, Static)
+        line.update(text)
+        line.display = bool(text)
+
+    def _set_switch(self, selector: str, value: bool, *, disabled: bool = False) -> None:
+        """Show the server's state without it counting as the user flipping the switch."""
+        switch = self.query_one(selector, Switch)
+        with switch.prevent(Switch.Changed):
+            switch.value = value
+        switch.disabled = disabled
+
+    def _show_peppol(self) -> None:
+        peppol = self.peppol
+        if peppol is None:
+            return
+        self.query_one("#peppol-participant", Static).update(peppol.participant_id)
+        blocked = self._receiving_blocked()
+        self._set_switch("#peppol-sending", peppol.sending)
+        self._set_switch("#peppol-receiving", peppol.receiving, disabled=blocked is not None)
+        self.query_one("#peppol-sending-label", Label).update(
+            f"Sending (s): {_on_off(peppol.sending)}"
+        )
+        self.query_one("#peppol-receiving-label", Label).update(
+            f"Receiving (r): {_on_off(peppol.receiving)}"
+        )
+        elsewhere = ""
+        if peppol.registered_elsewhere:
+            provider = peppol.other_provider or "another provider"
+            elsewhere = (
+                f"⚠ This participant is registered to receive Peppol invoices with {provider}."
+            )
+        self._line("#peppol-elsewhere", elsewhere)
+        self._line("#peppol-receiving-reason", blocked or "")
+
+    def _receiving_blocked(self) -> str | None:
+        """Why receiving cannot be switched on, or None (the server's rule, mirrored)."""
+        peppol = self.peppol
+        if peppol is None or peppol.receiving or not peppol.registered_elsewhere:
+            return None
+        provider = peppol.other_provider or "another provider"
+        return (
+            f"Receiving cannot be switched on here while the participant is registered with "
+            f"{provider}: the client has to unsubscribe there first."
+        )
+
+    def _show_senders(self) -> None:
+        senders = self.senders
+        if senders is None:
+            return
+        count = len(senders.senders)
+        if not count:
+            text = f"None yet (at most {MAX_ALLOWED_SENDERS})"
+        else:
+            shown = ", ".join(senders.senders[:SENDERS_SHOWN])
+            more = f" and {count - SENDERS_SHOWN} more" if count > SENDERS_SHOWN else ""
+            text = f"{count} of {MAX_ALLOWED_SENDERS}: {shown}{more}"
+        self.query_one("#allowed-senders", Static).update(text)
+
+    # --- Peppol ---------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        if self._saving:
+            self.notify("A change is still being saved; try again in a moment.")
+            return False
+        if self.peppol is None or self.client is None:
+            self.notify("The overview is still loading; try again in a moment.")
+            return False
+        return True
+
+    def action_toggle_sending(self) -> None:
+        if not self._ready():
+            return
+        assert self.peppol is not None
+        self._request_peppol("sending", not self.peppol.sending)
+
+    def action_toggle_receiving(self) -> None:
+        if not self._ready():
+            return
+        assert self.peppol is not None
+        blocked = self._receiving_blocked()
+        if blocked is not None:
+            self.notify(blocked, title="Peppol receiving", severity="warning", timeout=8)
+            return
+        self._request_peppol("receiving", not self.peppol.receiving)
+
+    @on(Switch.Changed, "#peppol-sending")
+    def _sending_flipped(self, event: Switch.Changed) -> None:
+        # A click or space asks for the change; the switch shows the server's state.
+        event.stop()
+        self._show_peppol()
+        self.action_toggle_sending()
+
+    @on(Switch.Changed, "#peppol-receiving")
+    def _receiving_flipped(self, event: Switch.Changed) -> None:
+        event.stop()
+        self._show_peppol()
+        self.action_toggle_receiving()
+
+    def _request_peppol(self, what: str, switch_on: bool) -> None:
+        """Switch ``what`` ("sending"/"receiving"); switching off asks first."""
+        assert self.peppol is not None
+        sending = switch_on if what == "sending" else self.peppol.sending
+        receiving = switch_on if what == "receiving" else self.peppol.receiving
+        if switch_on:
+            self._save_peppol(what, sending, receiving)
+            return
+        from lucy_tui.screens.prompt import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save_peppol(what, sending, receiving)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Switch Peppol {what} off?",
+                f"Unsubscribe {self.client_name} from the Peppol network for {what}? "
+                + (
+                    "Invoices will no longer be sent over Peppol from Lucy."
+                    if what == "sending"
+                    else "Suppliers will no longer be able to deliver Peppol invoices to Lucy."
+                ),
+                yes="Unsubscribe",
+                no="Keep it on",
+            ),
+            answered,
+        )
+
+    @work(group="overview-save", exit_on_error=False)
+    async def _save_peppol(self, what: str, sending: bool, receiving: bool) -> None:
+        assert self.peppol is not None
+        self._saving = True
+        try:
+            self.peppol = await self.app.session.client.set_peppol(
+                self.client_id, sending=sending, receiving=receiving, version=self.peppol.version
+            )
+        except PreconditionFailedError:
+            self.notify(
+                "Someone else changed the Peppol registration meanwhile; it has been reloaded. "
+                "Check it and try again.",
+                severity="warning",
+                timeout=8,
+            )
+            self.reload()
+            return
+        except LucyError as error:
+            self.app.report_error(error, f"Could not switch Peppol {what}")
+            if isinstance(error, ConflictError | NotFoundError):
+                self.reload()  # the server's view differs from ours: show it
+            return
+        finally:
+            self._saving = False
+        state = _on_off(sending if what == "sending" else receiving)
+        self.notify(f"Peppol {what} is now {state} for {self.client_name}.")
+        self._show_peppol()
+        self.detail_screen.load_client()
+
+    # --- hide from employees --------------------------------------------------------------
+
+    def action_toggle_hidden(self) -> None:
+        if not self.is_admin:
+            self.notify(ONLY_ADMINS_HIDE, severity="warning")
+            return
+        if not self._ready():
+            return
+        assert self.client is not None
+        hide = not self.client.hidden
+        name = self.client_name
+        if hide:
+            title, body, yes = (
+                "Hide from employees?",
+                f"Hide {name} from employees? Only admins will see it, everywhere in Lucy.",
+                "Hide",
+            )
+        else:
+            title, body, yes = (
+                "Show to employees again?",
+                f"Show {name} to employees again? The members of its teams will see it.",
+                "Show",
+            )
+        from lucy_tui.screens.prompt import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                done = "hidden from employees" if hide else "visible to employees again"
+                self._save_client(ClientUpdate(hidden=hide), f"{name} is now {done}.")
+
+        self.app.push_screen(ConfirmScreen(title, body, yes=yes, no="Cancel"), answered)
+
+    @on(Switch.Changed, "#hidden-switch")
+    def _hidden_flipped(self, event: Switch.Changed) -> None:
+        event.stop()
+        if self.client is not None:
+            self._set_switch("#hidden-switch", self.client.hidden, disabled=not self.is_admin)
+        self.action_toggle_hidden()
+
+    # --- client-facing contact ------------------------------------------------------------
+
+    @on(Button.Pressed, "#contact-button")
+    def action_choose_contact(self) -> None:
+        if not self.is_admin:
+            self.notify(ONLY_ADMINS_CONTACT, severity="warning")
+            return
+        if not self._ready():
+            return
+        assert self.client is not None
+        from lucy_tui.screens.staff_picker import StaffChoice, StaffPickerScreen
+
+        current = self.client.client_contact.id if self.client.client_contact else None
+
+        def chosen(choice: StaffChoice | None) -> None:
+            if choice is None or choice.staff_id == current:
+                return
+            who = choice.name if choice.staff_id is not None else "nobody"
+            self._save_client(
+                ClientUpdate(client_contact_id=choice.staff_id),
+                f"The client-facing contact of {self.client_name} is now {who}.",
+            )
+
+        self.app.push_screen(
+            StaffPickerScreen(
+                f"Client-facing contact of {self.client_name}",
+                current,
+                none_label="Nobody (no client-facing contact)",
+            ),
+            chosen,
+        )
+
+    @work(group="overview-save", exit_on_error=False)
+    async def _save_client(self, changes: ClientUpdate, done: str) -> None:
+        assert self.client is not None
+        self._saving = True
+        try:
+            updated = await self.app.session.client.update_client(
+                self.client_id, changes, self.client.version
+            )
+        except PreconditionFailedError:
+            self.notify(
+                "Someone else changed this client meanwhile; it has been reloaded. "
+                "Check it and try again.",
+                severity="warning",
+                timeout=8,
+            )
+            self.detail_screen.load_client()
+            return
+        except LucyError as error:
+            self.app.report_error(error, "Could not change the client")
+            return
+        finally:
+            self._saving = False
+        self.notify(done)
+        # The answer is the client's new state: header, dashboard row and this tab follow.
+        self.detail_screen.client_changed(updated)
+
+    # --- inbox address and allowed senders ------------------------------------------------
+
+    @on(Button.Pressed, "#copy-button")
+    def action_copy_address(self) -> None:
+        if self.client is None:
+            self.notify("The overview is still loading; try again in a moment.")
+            return
+        self.app.copy_to_clipboard(self.client.lucy_email)
+        self.notify(f"Copied {self.client.lucy_email} to the clipboard.")
+
+    @on(Button.Pressed, "#senders-button")
+    def action_allowed_senders(self) -> None:
+        from lucy_tui.screens.allowed_senders import AllowedSendersScreen
+
+        address = self.client.lucy_email if self.client is not None else ""
+
+        def closed(saved: AllowedSenders | None) -> None:
+            if saved is not None:
+                self.senders = saved
+                self._show_senders()
+                self.detail_screen.load_client()
+
+        self.app.push_screen(
+            AllowedSendersScreen(self.client_id, self.client_name, address), closed
+        )
+
+    # --- command palette ------------------------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands: list[PaletteCommand] = [
+            (
+                "Overview: switch Peppol sending on or off",
+                "Register or unsubscribe the client for sending over Peppol (s)",
+                self.action_toggle_sending,
+            ),
+            (
+                "Overview: switch Peppol receiving on or off",
+                "Register or unsubscribe the client for receiving over Peppol (r)",
+                self.action_toggle_receiving,
+            ),
+            (
+                "Overview: edit allowed senders",
+                "The addresses whose mail reaches the client's Lucy inbox (a)",
+                self.action_allowed_senders,
+            ),
+            (
+                "Overview: copy the Lucy inbox address",
+                "Copy the client's Lucy email address to the clipboard (y)",
+                self.action_copy_address,
+            ),
+        ]
+        if self.is_admin:
+            commands += [
+                (
+                    "Overview: hide from employees or show again",
+                    "Admins only: hidden clients are invisible to employees (h)",
+                    self.action_toggle_hidden,
+                ),
+                (
+                    "Overview: change the client-facing contact",
+                    "Admins only: choose the staff member the client deals with (c)",
+                    self.action_choose_contact,
+                ),
+            ]
+        return commands
