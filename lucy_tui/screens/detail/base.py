@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 
 from lucy_tui.api.errors import LucyError
@@ -119,10 +120,23 @@ class DetailTab(Vertical, can_focus=True):
         Text fields are skipped: typing a tab number there would type, not switch tabs.
         """
         for widget in self.query("*"):
-            if widget.focusable and not isinstance(widget, Input | TextArea):
+            if (
+                widget.focusable
+                and not isinstance(widget, Input | TextArea)
+                and self._displayed(widget)
+            ):
                 widget.focus()
                 return
         self.focus()
+
+    def _displayed(self, widget: Widget) -> bool:
+        """Not hidden (``display: none``), nor inside a hidden part of the tab."""
+        node: Widget | None = widget
+        while node is not None and node is not self:
+            if not node.display:
+                return False
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return True
 
     def has_unsaved_changes(self) -> bool:
         """True when leaving now would lose something the user typed."""

@@ -1,0 +1,113 @@
+"""The Banking tab: Codabox accounts, and the three empty states, against the demo firm."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Group
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from lucy_tui.api.models import BankingStatus
+from lucy_tui.screens.detail.banking import BankingTab
+
+from .conftest import SIZE, open_client, settle
+
+IBAN_IN_GROUPS = re.compile(r"^BE\d{2}( \d{4}){3}$")
+
+
+async def open_banking(pilot: Pilot[None], name: str) -> BankingTab:
+    screen = await open_client(pilot, name)
+    await pilot.press("4")
+    await settle(pilot)
+    tab = screen.query_one(BankingTab)
+    assert tab.loaded
+    return tab
+
+
+def empty_text(tab: BankingTab) -> str:
+    empty = tab.query_one("#banking-empty", Static)
+    assert empty.display
+    assert not tab.query_one("#banking-table").display
+    group = empty.content
+    assert isinstance(group, Group)
+    return " ".join(str(line) for line in group.renderables)
+
+
+async def test_connected_accounts_with_formatted_ibans(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_banking(pilot, "Aalter Interieur BV")
+        connection = await app.session.client.banking(1)
+        assert connection.status is BankingStatus.CONNECTED and len(connection.accounts) == 2
+        table = tab.query_one("#banking-table", DataTable)
+        assert app.focused is table
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert len(rows) == 2
+        for row, account in zip(rows, connection.accounts, strict=True):
+            assert IBAN_IN_GROUPS.match(row[0]), row[0]
+            assert row[0].replace(" ", "") == account.iban
+            assert row[1:4] == [account.bank, "Aalter Interieur BV", account.account_type.title()]
+            assert row[4] == f"Active since {account.mandate_date:%d/%m/%Y}"
+            assert row[5] == f"{account.last_statement_date:%d/%m/%Y}"
+        summary = str(tab.query_one("#banking-summary", Static).render())
+        assert summary.startswith("2 bank accounts connected through Codabox since")
+        assert not tab.query_one("#banking-empty").display
+
+        await pilot.press("down", "y")  # copy the second IBAN
+        await settle(pilot)
+        assert app.clipboard == connection.accounts[1].iban
+        titles = [title for title, _, _ in tab.palette_commands()]
+        assert "Banking: copy IBAN" in titles
+
+
+async def test_connected_without_accounts_says_what_the_client_does(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_banking(pilot, "Notariaat Martin")
+        assert (await app.session.client.banking(19)).status is BankingStatus.CONNECTED
+        text = empty_text(tab)
+        assert "Codabox is connected" in text and "no bank account is linked yet" in text
+        assert "Statements appear here after the bank confirms the mandate." in text
+        assert "What the client has to do: approve the mandate its bank sends" in text
+        assert app.focused is tab  # keys still reach the tab without a table
+        assert not tab.check_action("copy_iban", ())  # nothing to copy: not offered
+
+
+async def test_not_connected_explains_codabox(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(role="employee")
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_banking(pilot, "Jansen Consulting BV")
+        connection = await app.session.client.banking(16)
+        assert connection.status is BankingStatus.NOT_CONNECTED
+        text = empty_text(tab)
+        assert "No bank connected through Codabox yet" in text
+        assert "delivers them to your firm every working day" in text  # what Codabox does
+        assert connection.message in text  # ... and Settings > Banking, from the server
+        assert "Settings > Banking" in text
+
+
+async def test_other_plans_see_what_business_pro_brings(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_banking(pilot, "Kapsalon Maes")
+        connection = await app.session.client.banking(15)
+        assert connection.status is BankingStatus.PLAN_REQUIRED
+        text = empty_text(tab)
+        assert text.startswith("What Lucy Business Pro would bring")
+        assert connection.message in text and "Kapsalon Maes is on Lucy Inbox" in text
+        assert "• its CODA bank statements delivered to your firm every working day" in text
+
+
+def test_snapshot_banking_accounts(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def banking(pilot: Pilot[None]) -> None:
+        await open_banking(pilot, "Aalter Interieur BV")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=banking)
+
+
+def test_snapshot_banking_plan_required(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def banking(pilot: Pilot[None]) -> None:
+        await open_banking(pilot, "Kapsalon Maes")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=banking)

@@ -1,0 +1,328 @@
+"""The Vault tab: list, upload (u), download (d) and delete (delete) against the demo firm."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from lucy_server.routes import vault as server_vault
+from lucy_tui.api.models import VAULT_MAX_BYTES, VaultCategory
+from lucy_tui.app import LucyApp
+from lucy_tui.paths import documents_dir
+from lucy_tui.screens.detail.vault import (
+    EMPTY_VAULT,
+    VAULT_CONTENT_TYPES,
+    VAULT_MAGIC,
+    UploadScreen,
+    VaultTab,
+)
+from lucy_tui.screens.prompt import ConfirmScreen, PromptScreen
+
+from .conftest import SIZE, open_client, settle
+
+AALTER = "Aalter Interieur BV"  # client 1: three vault files
+AALTER_ID = 1
+DUBOIS = "Loodgieterij Dubois"  # client 17: an empty vault
+
+
+async def open_vault(pilot: Pilot[None], name: str = AALTER) -> VaultTab:
+    screen = await open_client(pilot, name)
+    await pilot.press("3")
+    await settle(pilot)
+    tab = screen.query_one(VaultTab)
+    assert tab.loaded
+    return tab
+
+
+def table_names(tab: VaultTab) -> list[str]:
+    table = tab.query_one("#vault-table", DataTable)
+    return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
+
+
+@pytest.fixture
+def home() -> Path:
+    """The tests' home folder (conftest points HOME into tmp_path)."""
+    path = Path.home()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def typed(path: Path) -> str:
+    """``path`` as a user types it, from ``~`` (which the app expands)."""
+    return "~" if path == Path.home() else f"~/{path.relative_to(Path.home())}"
+
+
+async def type_path(pilot: Pilot[None], path: Path) -> None:
+    """Clear the focused input and type ``path`` as a user would."""
+    await pilot.press("ctrl+u", *typed(path))
+
+
+def notifications(app: LucyApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+def test_local_checks_mirror_the_servers_rules() -> None:
+    assert VAULT_CONTENT_TYPES == server_vault.CONTENT_TYPES
+    assert VAULT_MAGIC == server_vault.MAGIC
+
+
+async def test_files_are_listed_readably(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot)
+        files = await app.session.client.vault_files(AALTER_ID)
+        table = tab.query_one("#vault-table", DataTable)
+        assert table_names(tab) == [file.name for file in files]
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first == [
+            "Personal tax 2024.pdf",
+            "Tax",
+            f"{files[0].size} B",
+            files[0].uploaded_by,
+            "17/11/2026",
+        ]
+        assert "3 files" in str(tab.query_one("#vault-summary", Static).render())
+        assert not tab.query_one("#vault-empty").display
+        assert app.focused is table  # the keys work at once
+        titles = [title for title, _, _ in tab.palette_commands()]
+        assert titles[:3] == [
+            "Vault: upload a file",
+            "Vault: download the file",
+            "Vault: delete the file",
+        ]
+
+
+async def test_an_empty_vault_says_how_to_upload(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(role="employee")
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot, DUBOIS)
+        assert not tab.query_one("#vault-table").display
+        empty = tab.query_one("#vault-empty", Static)
+        assert empty.display and str(empty.render()) == EMPTY_VAULT
+        await pilot.press("d")  # nothing to download: says so, asks nothing
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptScreen)
+        assert any("vault is empty" in message for message in notifications(app))
+        await pilot.press("u")  # the key works with no table to focus
+        await settle(pilot)
+        assert isinstance(app.screen, UploadScreen)
+
+
+async def test_upload_and_download_round_trip(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
+    content = b"%PDF-1.7\n" + os.urandom(300_000) + b"\n%%EOF\n"
+    source = home / "Jaarrekening 2025.pdf"
+    source.write_bytes(content)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UploadScreen)
+        await type_path(pilot, source)
+        await pilot.press("tab", "enter")  # the category: Other -> Legal
+        await settle(pilot)
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        assert app.screen.query_one(Select).value is VaultCategory.LEGAL
+        app.screen.query_one("#upload-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+        assert not isinstance(app.screen, UploadScreen)
+        files = await app.session.client.vault_files(AALTER_ID)
+        assert len(files) == 4
+        uploaded = next(file for file in files if file.name == source.name)
+        assert (uploaded.size, uploaded.category) == (len(content), VaultCategory.LEGAL)
+        assert uploaded.content_type == "application/pdf"
+        assert table_names(tab)[0] == source.name
+        assert tab.query_one("#vault-table", DataTable).cursor_row == 0
+
+        await pilot.press("d")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        assert prompt.query_one(Input).value == str(documents_dir() / source.name)
+        target = home / "downloads" / "copy.pdf"  # the folder does not exist yet
+        await type_path(pilot, target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_bytes() == content
+        assert target.stat().st_mode & 0o777 == 0o600  # vault files are private
+        assert any(f"Saved {source.name}" in message for message in notifications(app))
+        assert [p.name for p in target.parent.iterdir()] == ["copy.pdf"]  # no leftovers
+
+
+async def test_download_into_a_folder_uses_the_files_name(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_vault(pilot)
+        await pilot.press("down", "d")  # the second file
+        await settle(pilot)
+        await type_path(pilot, home)
+        await pilot.press("enter")
+        await settle(pilot)
+        files = await app.session.client.vault_files(AALTER_ID)
+        expected = await app.session.client.download_vault_file(AALTER_ID, files[1].id)
+        assert (home / files[1].name).read_bytes() == expected
+
+
+async def test_download_replaces_an_existing_file_only_when_confirmed(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
+    target = home / "mine.pdf"
+    target.write_bytes(b"my own notes")
+    target.chmod(0o640)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_vault(pilot)
+        for answer in ("n", "y"):
+            await pilot.press("d")
+            await settle(pilot)
+            await type_path(pilot, target)
+            await pilot.press("enter")
+            await settle(pilot)
+            confirm = app.screen
+            assert isinstance(confirm, ConfirmScreen)
+            assert str(target) in confirm.body
+            await pilot.press(answer)
+            await settle(pilot)
+            if answer == "n":
+                assert target.read_bytes() == b"my own notes"
+        files = await app.session.client.vault_files(AALTER_ID)
+        assert target.read_bytes() == await app.session.client.download_vault_file(
+            AALTER_ID, files[0].id
+        )
+        assert target.stat().st_mode & 0o777 == 0o640  # a replaced file keeps its mode
+
+
+def _missing(home: Path) -> Path:
+    return home / "nowhere" / "tax.pdf"
+
+
+def _too_large(home: Path) -> Path:
+    path = home / "scan.pdf"
+    with path.open("wb") as handle:  # sparse: 26 MB on paper, nothing on disk
+        handle.truncate(26 * 1024 * 1024)
+    return path
+
+
+def _wrong_type(home: Path) -> Path:
+    path = home / "setup.exe"
+    path.write_bytes(b"MZ\x90\x00")
+    return path
+
+
+def _folder(home: Path) -> Path:
+    return home
+
+
+def _fake_pdf(home: Path) -> Path:
+    path = home / "invoice.pdf"
+    path.write_bytes(b"<html>not a pdf</html>")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_path", "reason"),
+    [
+        (_missing, "There is no file at"),
+        (_too_large, "is 26.0 MB; the vault takes files of at most 25 MB"),
+        (_wrong_type, ".exe files cannot go in the vault. Allowed types: csv, docx"),
+        (_folder, "is a folder"),
+        (_fake_pdf, "is not a real PDF file"),
+    ],
+)
+async def test_upload_is_refused_locally_without_a_request(  # type: ignore[no-untyped-def]
+    make_app, home: Path, monkeypatch: pytest.MonkeyPatch, make_path, reason: str
+) -> None:
+    path = make_path(home)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot)
+        uploads: list[str] = []
+
+        async def no_upload(*args: object, **kwargs: object) -> None:
+            uploads.append(str(args))
+            raise AssertionError("the file should have been refused before any request")
+
+        monkeypatch.setattr(app.session.client, "upload_vault_file", no_upload)
+        await pilot.press("u")
+        await settle(pilot)
+        await type_path(pilot, path)
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, UploadScreen)  # still open, with the reason and the path
+        assert reason in str(dialog.query_one("#upload-error", Static).render())
+        assert dialog.query_one("#upload-path", Input).value == typed(path)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert uploads == []
+        assert len(await app.session.client.vault_files(AALTER_ID)) == 3
+        assert len(table_names(tab)) == 3
+
+
+async def test_the_servers_refusals_are_explained(  # type: ignore[no-untyped-def]
+    make_app, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = home / "notes.txt"
+    notes.write_text("Meeting notes\n" * 10)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot)
+        # a server stricter than the app: a smaller size limit (413), then no .txt (422)
+        monkeypatch.setattr(server_vault, "VAULT_MAX_BYTES", 20)
+        await pilot.press("u")
+        await settle(pilot)
+        await type_path(pilot, notes)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any(
+            "The server refused notes.txt: it is too large" in message
+            for message in notifications(app)
+        )
+        monkeypatch.setattr(server_vault, "VAULT_MAX_BYTES", VAULT_MAX_BYTES)
+        monkeypatch.delitem(server_vault.CONTENT_TYPES, ".txt")
+        await pilot.press("u")
+        await settle(pilot)
+        # the path that failed is offered again
+        assert app.screen.query_one("#upload-path", Input).value == str(notes)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any(
+            "The server refused notes.txt: Files of this type cannot go in the vault" in message
+            for message in notifications(app)
+        )
+        assert len(await app.session.client.vault_files(AALTER_ID)) == 3
+        assert len(table_names(tab)) == 3
+
+
+async def test_delete_asks_first(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(role="employee")
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_vault(pilot)
+        await pilot.press("down", "delete")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.title_text == "Delete Annual accounts 2024.pdf?"
+        await pilot.press("n")
+        await settle(pilot)
+        assert len(await app.session.client.vault_files(AALTER_ID)) == 3
+
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        names = [file.name for file in await app.session.client.vault_files(AALTER_ID)]
+        assert names == ["Personal tax 2024.pdf", "VAT listing Q3.pdf"]
+        assert table_names(tab) == names
+
+
+def test_snapshot_vault(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def vault(pilot: Pilot[None]) -> None:
+        await open_vault(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=vault)
