@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lucy_tui.api.models import ErrorBody, ErrorDetail, FieldError
+from lucy_tui.api.validation import readable
 
 log = logging.getLogger("lucy_server")
 
@@ -68,14 +69,6 @@ def error_response(
 
 
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
-_VALUE_ERROR_PREFIXES = ("Value error, ", "Assertion failed, ")
-
-
-def _clean_message(message: str) -> str:
-    for prefix in _VALUE_ERROR_PREFIXES:
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -86,7 +79,7 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
         if loc and loc[0] in _SOURCES:
             loc = loc[1:]
         field = ".".join(str(part) for part in loc)
-        message = _clean_message(str(error.get("msg", "Invalid value")))
+        message = readable(str(error.get("msg", "Invalid value")))
         result.append(FieldError(field=field, message=message).model_dump())
     return result
 

@@ -8,14 +8,21 @@ from datetime import datetime, timedelta
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=1)
+MAX_ACCOUNTS = 100_000  # accounts tracked at once, so a spray of names cannot exhaust memory
 
 
 class LoginLimiter:
     """At most ``max_failures`` failed logins per account within ``window``."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: timedelta = WINDOW) -> None:
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: timedelta = WINDOW,
+        max_accounts: int = MAX_ACCOUNTS,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
+        self.max_accounts = max_accounts
         self._failures: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
 
@@ -39,8 +46,20 @@ class LoginLimiter:
     def record_failure(self, account: str, now: datetime) -> None:
         with self._lock:
             self._prune(account, now).append(now)
-            if len(self._failures) > 100_000:  # bound memory under a spray of names
-                self._failures.clear()
+            if len(self._failures) > self.max_accounts:
+                self._shrink(now)
+
+    def _shrink(self, now: datetime) -> None:
+        """Bound memory under a spray of names without resetting the accounts under attack:
+        forget the failures older than the window, then (only if that is not enough) the
+        accounts below the limit; an account locked out stays locked out."""
+        for account in list(self._failures):
+            if not self._prune(account, now):
+                del self._failures[account]
+        if len(self._failures) > self.max_accounts:
+            for account, failures in list(self._failures.items()):
+                if len(failures) < self.max_failures:
+                    del self._failures[account]
 
     def reset(self, account: str) -> None:
         with self._lock:

@@ -1003,14 +1003,15 @@ def seed_demo(
             raise RuntimeError("The database already holds a firm; seed an empty one")
         firm.teams = {name: i + 1 for i, name in enumerate(TEAMS)}
         conn.execute(db.teams.insert(), [{"id": i, "name": name} for name, i in firm.teams.items()])
-        password_hash = hash_password(DEMO_PASSWORD)  # one scrypt for every demo login
+        # a hash (and a salt) of its own per account, even with the same demo password: equal
+        # hashes would tell anyone reading the table who shares a password
         staff_rows = [
             {
                 "id": i + 1,
                 "name": name,
                 "email": email,
                 "role": role.value,
-                "password_hash": password_hash,
+                "password_hash": hash_password(DEMO_PASSWORD),
             }
             for i, (email, name, role, _teams) in enumerate(STAFF)
         ]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.auth import Principal
 from lucy_server.errors import not_found
+from lucy_tui.api.models import MAX_ID
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
@@ -31,6 +32,11 @@ def visible_clause(principal: Principal) -> ColumnElement[bool]:
     return and_(db.clients.c.hidden == false(), team_rule)
 
 
+def possible_id(value: int) -> bool:
+    """Whether a row can have this id (a larger number cannot even be put in a query)."""
+    return 0 < value <= MAX_ID
+
+
 def visible_client(
     conn: Connection, principal: Principal, client_id: int, *, lock: bool = False
 ) -> Row[Any]:
@@ -40,6 +46,8 @@ def visible_client(
     (``SELECT ... FOR UPDATE``), so changes of one client file are serialised; SQLite's
     ``BEGIN IMMEDIATE`` already serialises every write.
     """
+    if not possible_id(client_id):
+        raise not_found("Client")
     query = select(db.clients).where(db.clients.c.id == client_id, visible_clause(principal))
     if lock:
         query = query.with_for_update()

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from lucy_server import db
 from lucy_server.auth import CurrentStaff, open_session, staff_models
 from lucy_server.errors import ApiError
+from lucy_server.responses import errors
 from lucy_server.security import burn_verification_time, verify_password
 from lucy_server.state import get_state
 from lucy_tui.api.models import LoginRequest, LoginResponse, Staff
@@ -17,7 +18,7 @@ router = APIRouter()
 _BAD_LOGIN = "Wrong email address or password"
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post("/auth/login", response_model=LoginResponse, responses=errors(400, 401, 413, 422, 429))
 def login(body: LoginRequest, request: Request) -> LoginResponse:
     state = get_state(request)
     now = state.now()
@@ -50,7 +51,9 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
 
 
-@router.post("/auth/logout", status_code=204, response_class=Response)
+@router.post(
+    "/auth/logout", status_code=204, response_class=Response, responses=errors(400, 401, 409, 413)
+)
 def logout(principal: CurrentStaff, request: Request) -> Response:
     state = get_state(request)
     with db.write_tx(state.engine) as conn:
@@ -62,7 +65,7 @@ def logout(principal: CurrentStaff, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Staff)
+@router.get("/me", response_model=Staff, responses=errors(401))
 def me(principal: CurrentStaff, request: Request) -> Staff:
     with db.read_tx(get_state(request).engine) as conn:
         found = staff_models(conn, [principal.staff_id])

@@ -15,6 +15,7 @@ from lucy_server import db, denorm
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.errors import ApiError, conflict, field_error, forbidden
 from lucy_server.paging import Paging
+from lucy_server.responses import CLIENT_POST, CLIENT_PUT, CLIENT_READ, LIST, POST, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.views import client_detail, client_summaries
@@ -22,6 +23,7 @@ from lucy_server.visibility import visible_clause, visible_client
 from lucy_tui.api import validation
 from lucy_tui.api.models import (
     INVITATION_DAYS,
+    MAX_ID,
     TRIAL_DAYS,
     ClientCreate,
     ClientDetail,
@@ -71,7 +73,7 @@ def list_filters(
     return where
 
 
-@router.get("/clients", response_model=Page[ClientSummary])
+@router.get("/clients", response_model=Page[ClientSummary], responses=LIST)
 def list_clients(
     principal: CurrentStaff,
     paging: Paging,
@@ -79,7 +81,7 @@ def list_clients(
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: ClientStatus | None = None,
     plan: Plan | None = None,
-    team_id: int | None = None,
+    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     where = list_filters(principal, q, status, plan, team_id)
     with db.read_tx(get_state(request).engine) as conn:
@@ -206,7 +208,7 @@ def insert_client(
     return int(client_id)
 
 
-@router.post("/clients", status_code=201, response_model=ClientDetail)
+@router.post("/clients", status_code=201, response_model=ClientDetail, responses=POST)
 def create_client(
     body: ClientCreate, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientDetail:
@@ -222,7 +224,7 @@ def create_client(
 # --- read, patch --------------------------------------------------------------------------
 
 
-@router.get("/clients/{client_id}", response_model=ClientDetail)
+@router.get("/clients/{client_id}", response_model=ClientDetail, responses=CLIENT_READ)
 def get_client(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientDetail:
@@ -241,7 +243,9 @@ def trial_end(plan: str, status: str, activated_at: datetime | None, today: date
     return start + timedelta(days=TRIAL_DAYS)
 
 
-@router.patch("/clients/{client_id}", response_model=ClientDetail)
+@router.patch(
+    "/clients/{client_id}", response_model=ClientDetail, responses={**CLIENT_PUT, **errors(403)}
+)
 def patch_client(
     client_id: int,
     body: ClientUpdate,
@@ -314,7 +318,7 @@ def patch_client(
 # --- invitations --------------------------------------------------------------------------
 
 
-@router.post("/clients/{client_id}/invite", response_model=ClientDetail)
+@router.post("/clients/{client_id}/invite", response_model=ClientDetail, responses=CLIENT_POST)
 def invite_client(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientDetail:

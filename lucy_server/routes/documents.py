@@ -15,6 +15,7 @@ from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.catalogue import BY_ID, CatalogueEntry
 from lucy_server.delivery import Parcel, deliver
 from lucy_server.paging import Paging
+from lucy_server.responses import CLIENT_POST, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.visibility import visible_client
 from lucy_tui.api.models import (
@@ -53,7 +54,7 @@ def _document(row: Any) -> dict[str, Any]:
     return item
 
 
-@router.get("/clients/{client_id}/documents", response_model=Page[Document])
+@router.get("/clients/{client_id}/documents", response_model=Page[Document], responses=CLIENT_READ)
 def list_documents(
     client_id: int,
     principal: CurrentStaff,
@@ -265,7 +266,11 @@ def _act(
     return DocumentActionResponse(results=results)
 
 
-@router.post("/clients/{client_id}/documents/send", response_model=DocumentActionResponse)
+@router.post(
+    "/clients/{client_id}/documents/send",
+    response_model=DocumentActionResponse,
+    responses=CLIENT_POST,
+)
 def send_documents(
     client_id: int, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:
@@ -273,7 +278,11 @@ def send_documents(
     return _act(client_id, body, principal, request, resend=False)
 
 
-@router.post("/clients/{client_id}/documents/resend", response_model=DocumentActionResponse)
+@router.post(
+    "/clients/{client_id}/documents/resend",
+    response_model=DocumentActionResponse,
+    responses=CLIENT_POST,
+)
 def resend_documents(
     client_id: int, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:

@@ -10,6 +10,7 @@ from lucy_server import db, denorm
 from lucy_server.auth import CurrentStaff
 from lucy_server.catalogue import BY_ID
 from lucy_server.errors import field_error
+from lucy_server.responses import CLIENT_PUT, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.visibility import visible_client
@@ -38,7 +39,9 @@ def _current(conn: Connection, client_id: int, *, create: bool = False) -> Clien
     )
 
 
-@router.get("/clients/{client_id}/integrations", response_model=ClientIntegrations)
+@router.get(
+    "/clients/{client_id}/integrations", response_model=ClientIntegrations, responses=CLIENT_READ
+)
 def get_client_integrations(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientIntegrations:
@@ -72,7 +75,9 @@ def _validate(body: ClientIntegrationsUpdate) -> tuple[str | None, list[str]]:
     return package, destinations
 
 
-@router.put("/clients/{client_id}/integrations", response_model=ClientIntegrations)
+@router.put(
+    "/clients/{client_id}/integrations", response_model=ClientIntegrations, responses=CLIENT_PUT
+)
 def put_client_integrations(
     client_id: int,
     body: ClientIntegrationsUpdate,

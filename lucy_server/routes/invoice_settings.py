@@ -12,10 +12,12 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, field_error, not_found
+from lucy_server.responses import CLIENT_PUT, CLIENT_READ, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.visibility import visible_client
 from lucy_tui.api.models import Address, InvoiceSettings, InvoiceSettingsUpdate
+from lucy_tui.api.validation import BIDI_CONTROLS
 
 router = APIRouter()
 _s = db.invoice_settings
@@ -59,7 +61,7 @@ def checked_address(address: Address) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, limit in _ADDRESS_LIMITS.items():
         value = getattr(address, name).strip()
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
+        if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in value):
             raise field_error(f"address.{name}", "Contains control characters")
         if len(value) > limit:
             raise field_error(f"address.{name}", f"Longer than {limit} characters")
@@ -71,7 +73,9 @@ def checked_address(address: Address) -> dict[str, str]:
     return result
 
 
-@router.get("/clients/{client_id}/invoice-settings", response_model=InvoiceSettings)
+@router.get(
+    "/clients/{client_id}/invoice-settings", response_model=InvoiceSettings, responses=CLIENT_READ
+)
 def get_invoice_settings(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> InvoiceSettings:
@@ -82,7 +86,11 @@ def get_invoice_settings(
     return settings
 
 
-@router.put("/clients/{client_id}/invoice-settings", response_model=InvoiceSettings)
+@router.put(
+    "/clients/{client_id}/invoice-settings",
+    response_model=InvoiceSettings,
+    responses={**CLIENT_PUT, **errors(409)},
+)
 def put_invoice_settings(
     client_id: int,
     body: InvoiceSettingsUpdate,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
+from lucy_server.responses import CLIENT_PUT, CLIENT_READ, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.visibility import visible_client
@@ -43,7 +44,7 @@ def _model(row: Any) -> PeppolRegistration:
     )
 
 
-@router.get("/clients/{client_id}/peppol", response_model=PeppolRegistration)
+@router.get("/clients/{client_id}/peppol", response_model=PeppolRegistration, responses=CLIENT_READ)
 def get_peppol(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> PeppolRegistration:
@@ -54,7 +55,11 @@ def get_peppol(
     return registration
 
 
-@router.put("/clients/{client_id}/peppol", response_model=PeppolRegistration)
+@router.put(
+    "/clients/{client_id}/peppol",
+    response_model=PeppolRegistration,
+    responses={**CLIENT_PUT, **errors(409)},
+)
 def put_peppol(
     client_id: int,
     body: PeppolUpdate,
@@ -106,7 +111,9 @@ def _senders(conn: Connection, client_id: int, version: int) -> AllowedSenders:
     return AllowedSenders(senders=list(emails), version=version)
 
 
-@router.get("/clients/{client_id}/allowed-senders", response_model=AllowedSenders)
+@router.get(
+    "/clients/{client_id}/allowed-senders", response_model=AllowedSenders, responses=CLIENT_READ
+)
 def get_allowed_senders(
     client_id: int, principal: CurrentStaff, request: Request, response: Response
 ) -> AllowedSenders:
@@ -117,7 +124,9 @@ def get_allowed_senders(
     return senders
 
 
-@router.put("/clients/{client_id}/allowed-senders", response_model=AllowedSenders)
+@router.put(
+    "/clients/{client_id}/allowed-senders", response_model=AllowedSenders, responses=CLIENT_PUT
+)
 def put_allowed_senders(
     client_id: int,
     body: AllowedSendersUpdate,

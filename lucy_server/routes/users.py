@@ -12,9 +12,10 @@ from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
 from lucy_server.paging import Paging, paged_list
+from lucy_server.responses import CLIENT_DELETE, CLIENT_POST, CLIENT_READ, errors
 from lucy_server.routes.clients import name_from_email
 from lucy_server.state import get_state
-from lucy_server.visibility import visible_client
+from lucy_server.visibility import possible_id, visible_client
 from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus, Page
 
 router = APIRouter()
@@ -22,7 +23,7 @@ _u = db.client_users
 _USER_COLUMNS = (_u.c.id, _u.c.name, _u.c.email, _u.c.status, _u.c.invited_at)
 
 
-@router.get("/clients/{client_id}/users", response_model=Page[ClientUser])
+@router.get("/clients/{client_id}/users", response_model=Page[ClientUser], responses=CLIENT_READ)
 def list_users(
     client_id: int, principal: CurrentStaff, paging: Paging, request: Request
 ) -> dict[str, Any]:
@@ -39,7 +40,12 @@ def _duplicate(email: str) -> Any:
     return conflict("duplicate_user", message, [{"field": "email", "message": message}])
 
 
-@router.post("/clients/{client_id}/users", status_code=201, response_model=ClientUser)
+@router.post(
+    "/clients/{client_id}/users",
+    status_code=201,
+    response_model=ClientUser,
+    responses=CLIENT_POST,
+)
 def add_user(
     client_id: int, body: ClientUserCreate, principal: CurrentStaff, request: Request
 ) -> dict[str, Any]:
@@ -71,12 +77,19 @@ def add_user(
     return row._asdict()
 
 
-@router.delete("/clients/{client_id}/users/{user_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/clients/{client_id}/users/{user_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**CLIENT_DELETE, **errors(409)},
+)
 def remove_user(
     client_id: int, user_id: int, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.write_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
+        if not possible_id(user_id):
+            raise not_found("User")
         user = conn.execute(
             select(_u.c.id, _u.c.email).where(_u.c.id == user_id, _u.c.client_id == client_id)
         ).first()

@@ -15,32 +15,23 @@ from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import ApiError, field_error, not_found
 from lucy_server.paging import Paging, paged_list
+from lucy_server.responses import CLIENT_DELETE, CLIENT_POST, CLIENT_READ
 from lucy_server.state import get_state
-from lucy_server.visibility import visible_client
-from lucy_tui.api.models import VAULT_MAX_BYTES, Page, VaultCategory, VaultFile
+from lucy_server.visibility import possible_id, visible_client
+from lucy_tui.api.models import (
+    VAULT_CONTENT_TYPES,
+    VAULT_MAGIC,
+    VAULT_MAX_BYTES,
+    VAULT_MAX_NAME_LENGTH,
+    Page,
+    VaultCategory,
+    VaultFile,
+)
 
 router = APIRouter()
 _v = db.vault_files
 
-MAX_NAME_LENGTH = 200
 _FORM_ESCAPE = re.compile(r"%([01][0-9A-Fa-f]|22|7[Ff])")
-CONTENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".xml": "application/xml",
-    ".csv": "text/csv",
-    ".txt": "text/plain",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-MAGIC = {
-    ".pdf": (b"%PDF-",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-}
 
 _VAULT_COLUMNS = (
     _v.c.id,
@@ -67,25 +58,25 @@ def safe_file_name(raw: str | None) -> str:
         raise ValueError("The file name may not start with '..'")
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
         raise ValueError("The file name contains control characters")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"The file name is longer than {MAX_NAME_LENGTH} characters")
+    if len(name) > VAULT_MAX_NAME_LENGTH:
+        raise ValueError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters")
     return name
 
 
 def file_type(name: str, head: bytes) -> str:
     """The content type of an allowed file, or ValueError."""
     suffix = PurePosixPath(name).suffix.lower()
-    content_type = CONTENT_TYPES.get(suffix)
+    content_type = VAULT_CONTENT_TYPES.get(suffix)
     if content_type is None:
-        allowed = ", ".join(sorted({s.lstrip(".") for s in CONTENT_TYPES}))
+        allowed = ", ".join(sorted({s.lstrip(".") for s in VAULT_CONTENT_TYPES}))
         raise ValueError(f"Files of this type cannot go in the vault; allowed: {allowed}")
-    magic = MAGIC.get(suffix)
+    magic = VAULT_MAGIC.get(suffix)
     if magic and not any(head.startswith(m) for m in magic):
         raise ValueError(f"The file is not a real {suffix.lstrip('.').upper()} file")
     return content_type
 
 
-@router.get("/clients/{client_id}/vault", response_model=Page[VaultFile])
+@router.get("/clients/{client_id}/vault", response_model=Page[VaultFile], responses=CLIENT_READ)
 def list_vault(
     client_id: int, principal: CurrentStaff, paging: Paging, request: Request
 ) -> dict[str, Any]:
@@ -99,7 +90,12 @@ def list_vault(
     return paged_list(paging, [row._asdict() for row in rows])
 
 
-@router.post("/clients/{client_id}/vault", status_code=201, response_model=VaultFile)
+@router.post(
+    "/clients/{client_id}/vault",
+    status_code=201,
+    response_model=VaultFile,
+    responses=CLIENT_POST,
+)
 def upload_vault_file(
     client_id: int,
     principal: CurrentStaff,
@@ -159,13 +155,25 @@ def content_disposition(name: str) -> str:
 @router.get(
     "/clients/{client_id}/vault/{file_id}",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        # the file as stored, with the content type its name gave it at upload
+        200: {
+            "description": "The file",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in sorted(set(VAULT_CONTENT_TYPES.values()))
+            },
+        },
+        **CLIENT_READ,
+    },
 )
 def download_vault_file(
     client_id: int, file_id: int, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
+        if not possible_id(file_id):
+            raise not_found("File")
         row = conn.execute(
             select(_v.c.name, _v.c.content_type, _v.c.content).where(
                 _v.c.id == file_id, _v.c.client_id == client_id
@@ -183,12 +191,19 @@ def download_vault_file(
     )
 
 
-@router.delete("/clients/{client_id}/vault/{file_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/clients/{client_id}/vault/{file_id}",
+    status_code=204,
+    response_class=Response,
+    responses=CLIENT_DELETE,
+)
 def delete_vault_file(
     client_id: int, file_id: int, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.write_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
+        if not possible_id(file_id):
+            raise not_found("File")
         result = conn.execute(delete(_v).where(_v.c.id == file_id, _v.c.client_id == client_id))
     if result.rowcount == 0:
         raise not_found("File")

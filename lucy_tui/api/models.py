@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,8 +21,34 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_BULK_DOCUMENTS = 5000
 VAULT_MAX_BYTES = 25 * 1024 * 1024
+VAULT_MAX_NAME_LENGTH = 200
+# What the vault accepts: extension -> content type, and the first bytes the kinds with a
+# signature must start with (xlsx and docx are zip archives).
+VAULT_CONTENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".xml": "application/xml",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+VAULT_MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".docx": (b"PK\x03\x04",),
+}
 TRIAL_DAYS = 30
 INVITATION_DAYS = 21
+MAX_ID = 2**63 - 1  # ids are SQL integers (signed 64 bits): nothing has a larger one
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""The id of a row (a team, a staff member, a document) named in a request."""
 
 
 class WireModel(BaseModel):
@@ -283,8 +309,8 @@ class ClientCreate(WireModel):
     enterprise_number: str
     email: str
     plan: Plan = Plan.TRIAL
-    team_ids: list[int] = []
-    contact_id: int | None = None
+    team_ids: list[Id] = []
+    contact_id: Id | None = None
 
     @field_validator("name")
     @classmethod
@@ -307,9 +333,9 @@ class ClientUpdate(WireModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     plan: Plan | None = None
-    team_ids: list[int] | None = None
-    contact_id: int | None = None
-    client_contact_id: int | None = None  # admins only
+    team_ids: list[Id] | None = None
+    contact_id: Id | None = None
+    client_contact_id: Id | None = None  # admins only
     hidden: bool | None = None  # admins only
 
     @field_validator("name")
@@ -372,7 +398,7 @@ class Document(WireModel):
 
 
 class DocumentIds(WireModel):
-    document_ids: list[int] = Field(min_length=1, max_length=MAX_BULK_DOCUMENTS)
+    document_ids: list[Id] = Field(min_length=1, max_length=MAX_BULK_DOCUMENTS)
 
 
 class DocumentActionResult(WireModel):
@@ -462,6 +488,11 @@ class ClientUserCreate(WireModel):
     @classmethod
     def _email(cls, value: str) -> str:
         return validation.email(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validation.clean_name(value) if value.strip() else ""
 
 
 # --- invoice settings ---------------------------------------------------------------------

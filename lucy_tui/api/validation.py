@@ -21,10 +21,20 @@ DEFAULT_NUMBER_FORMAT = "{year}-{number}"
 _NUMBER_FORMAT_FIELDS = {"year", "number"}
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 MAX_EMAIL_LENGTH = 254
+# An enterprise or VAT number as typed ("BE 0123.456.749" and the like) is far shorter; a
+# longer one is refused before python-stdnum turns thousands of digits into an integer.
+MAX_NUMBER_LENGTH = 32
+
+
+# Characters that change how the text around them is shown without being seen themselves
+# (bidi embeddings, overrides and isolates): a footer or an address could read differently
+# on an invoice than what was typed and stored.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _reject_control_characters(value: str, what: str) -> None:
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t" for ch in value):
+    """One-line values: no control, format (invisible) or line/paragraph separator characters."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
         raise ValueError(f"{what} contains control characters")
 
 
@@ -40,8 +50,12 @@ def clean_name(value: str) -> str:
 
 
 def free_text(value: str) -> str:
-    """A free text such as an invoice footer: newlines allowed, other control characters not."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+    """A free text such as an invoice footer: newlines allowed, other control characters and
+    the invisible bidi controls not."""
+    if any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in BIDI_CONTROLS
+        for ch in value
+    ):
         raise ValueError("Text contains control characters")
     return value.strip()
 
@@ -64,6 +78,8 @@ def enterprise_number(value: str) -> str:
     _reject_control_characters(value, "Enterprise number")
     if not value.strip():
         raise ValueError("Enterprise number is required")
+    if len(value) > MAX_NUMBER_LENGTH:
+        raise ValueError("Enterprise number has the wrong number of digits")
     try:
         digits = stdnum_be_vat.validate(value)
     except StdnumError as exc:
@@ -79,6 +95,8 @@ def vat_number(value: str) -> str:
     _reject_control_characters(value, "VAT number")
     if not value.strip():
         raise ValueError("VAT number is required")
+    if len(value) > MAX_NUMBER_LENGTH:
+        raise ValueError("VAT number has the wrong number of digits")
     try:
         digits = stdnum_be_vat.validate(value)
     except StdnumError as exc:
@@ -190,3 +208,14 @@ def peppol_participant_id(enterprise: str) -> str:
     from stdnum.be import vat as stdnum_be_vat
 
     return "0208:" + stdnum_be_vat.compact(enterprise)
+
+
+_VALUE_ERROR_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def readable(message: str) -> str:
+    """A pydantic error message without the "Value error, " that pydantic puts first."""
+    for prefix in _VALUE_ERROR_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message

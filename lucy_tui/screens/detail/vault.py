@@ -23,32 +23,19 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from lucy_tui.api.errors import LucyError, NotFoundError, TooLargeError, ValidationError
-from lucy_tui.api.models import VAULT_MAX_BYTES, VaultCategory, VaultFile
+from lucy_tui.api.models import (
+    VAULT_CONTENT_TYPES,
+    VAULT_MAGIC,
+    VAULT_MAX_BYTES,
+    VAULT_MAX_NAME_LENGTH,
+    VaultCategory,
+    VaultFile,
+)
 from lucy_tui.atomic import write_bytes_atomic
 from lucy_tui.paths import documents_dir
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
-# The server's rules (lucy_server/routes/vault.py), mirrored so a refusal needs no upload;
-# a test keeps the two lists equal.
-VAULT_CONTENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".xml": "application/xml",
-    ".csv": "text/csv",
-    ".txt": "text/plain",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-VAULT_MAGIC = {
-    ".pdf": (b"%PDF-",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-}
-MAX_NAME_LENGTH = 200
 ALLOWED_TYPES = ", ".join(sorted({suffix.lstrip(".") for suffix in VAULT_CONTENT_TYPES}))
 MAX_MB = VAULT_MAX_BYTES // (1024 * 1024)
 EMPTY_VAULT = "No files in the vault yet. Press u to upload one."
@@ -95,12 +82,22 @@ class LocalFile:
     category: VaultCategory
 
 
+def local_path(path_text: str) -> Path:
+    """The path typed, ``~`` expanded; LocalFileError when it cannot be a path at all."""
+    try:
+        path = Path(path_text.strip()).expanduser()
+        path.exists()  # a NUL byte or an over-long name fail here, not later
+    except (RuntimeError, ValueError, OSError) as exc:  # ~nosuchuser, NUL, ENAMETOOLONG
+        raise LocalFileError(f"{path_text.strip()!r} is not a usable path: {exc}") from None
+    return path
+
+
 def read_upload(path_text: str, category: VaultCategory) -> LocalFile:
     """Check and read the file at ``path_text`` (``~`` expanded) as the server would.
 
     Blocking: run it in a thread. Raises LocalFileError with a readable reason.
     """
-    path = Path(path_text.strip()).expanduser()
+    path = local_path(path_text)
     if not path.exists():
         raise LocalFileError(f"There is no file at {path}.")
     if path.is_dir():
@@ -113,8 +110,8 @@ def read_upload(path_text: str, category: VaultCategory) -> LocalFile:
     if content_type is None:
         kind = f"{suffix} files" if suffix else "Files without an extension"
         raise LocalFileError(f"{kind} cannot go in the vault. Allowed types: {ALLOWED_TYPES}.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise LocalFileError(f"The file name is longer than {MAX_NAME_LENGTH} characters.")
+    if len(name) > VAULT_MAX_NAME_LENGTH:
+        raise LocalFileError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters.")
     try:
         size = path.stat().st_size
         if size > VAULT_MAX_BYTES:
@@ -148,7 +145,7 @@ def download_name(name: str) -> str:
 
 def download_target(path_text: str, name: str) -> Path:
     """Where a download goes: the path typed, or the file's name inside a folder typed."""
-    target = Path(path_text.strip()).expanduser()
+    target = local_path(path_text)
     return target / download_name(name) if target.is_dir() else target
 
 
@@ -401,7 +398,11 @@ class VaultTab(DetailTab):
 
     @work(thread=True, group="vault-disk", exit_on_error=False)
     def _check_target(self, file: VaultFile, path_text: str) -> None:
-        target = download_target(path_text, file.name)
+        try:
+            target = download_target(path_text, file.name)
+        except LocalFileError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
         if target.exists() and not target.is_file():
             self.app.call_from_thread(
                 self.notify,

@@ -1,0 +1,253 @@
+"""Fuzzing the reference backend from its own OpenAPI with schemathesis (in-process ASGI).
+
+Every operation of ``/openapi.json`` gets generated requests, valid and invalid (positive and
+negative generation), signed in as the demo admin and as the demo employee (team North
+only), on a throwaway copy of the demo firm. Every answer must pass schemathesis' checks:
+
+- ``not_a_server_error``: no 5xx, whatever comes in;
+- ``status_code_conformance``: the status is one the operation declares;
+- ``content_type_conformance`` and ``response_headers_conformance``: as declared;
+- ``response_schema_conformance``: the body matches the declared schema (success and error);
+- ``negative_data_rejection``: a request that violates the schema is refused with a 4xx.
+
+Path parameters are steered half of the time to ids that exist in the demo firm (clients,
+users, vault files), so the fuzzing reaches past "404 not found" into the endpoints' rules;
+mutations carry an ``If-Match`` (often ``*``) and POSTs sometimes an ``Idempotency-Key``.
+
+The default run tries ``FAST_EXAMPLES`` generated requests per operation and role; the slow
+run (``pytest -m slow tests/server/test_fuzz.py``) tries ``SLOW_EXAMPLES``. Both print how many
+requests they sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import SMALL_FIRM, FakeClock, SeededFirm
+
+from .conftest import ADMIN, API, BASE_URL, EMPLOYEE, PASSWORD, bearer, issue_token
+
+FAST_EXAMPLES = 20
+SLOW_EXAMPLES = 300
+ROLES = {"admin": ADMIN, "employee": EMPLOYEE}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+# Every operation of DESIGN §4; test_the_table_lists_every_operation keeps it complete.
+OPERATIONS = [
+    ("POST", "/auth/login"),
+    ("POST", "/auth/logout"),
+    ("GET", "/me"),
+    ("GET", "/staff"),
+    ("GET", "/teams"),
+    ("GET", "/integrations"),
+    ("GET", "/clients"),
+    ("POST", "/clients"),
+    ("GET", "/clients/{client_id}"),
+    ("PATCH", "/clients/{client_id}"),
+    ("POST", "/clients/{client_id}/invite"),
+    ("GET", "/clients/{client_id}/peppol"),
+    ("PUT", "/clients/{client_id}/peppol"),
+    ("GET", "/clients/{client_id}/allowed-senders"),
+    ("PUT", "/clients/{client_id}/allowed-senders"),
+    ("GET", "/clients/{client_id}/documents"),
+    ("POST", "/clients/{client_id}/documents/send"),
+    ("POST", "/clients/{client_id}/documents/resend"),
+    ("GET", "/clients/{client_id}/vault"),
+    ("POST", "/clients/{client_id}/vault"),
+    ("GET", "/clients/{client_id}/vault/{file_id}"),
+    ("DELETE", "/clients/{client_id}/vault/{file_id}"),
+    ("GET", "/clients/{client_id}/banking"),
+    ("GET", "/clients/{client_id}/integrations"),
+    ("PUT", "/clients/{client_id}/integrations"),
+    ("GET", "/clients/{client_id}/users"),
+    ("POST", "/clients/{client_id}/users"),
+    ("DELETE", "/clients/{client_id}/users/{user_id}"),
+    ("GET", "/clients/{client_id}/invoice-settings"),
+    ("PUT", "/clients/{client_id}/invoice-settings"),
+]
+OPERATION_IDS = [f"{method} {path}" for method, path in OPERATIONS]
+
+# ids that exist in the seeded firm, plus a few beyond (unknown ids are part of the test)
+EXISTING_IDS = {
+    "client_id": st.integers(1, SMALL_FIRM + 2),
+    "file_id": st.integers(1, 40),
+    "user_id": st.integers(1, 80),
+}
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300).map(
+    str.strip
+)
+# often "any version" (so changes reach the endpoint's rules), else a stale, malformed
+# or arbitrary one
+IF_MATCH = st.one_of(
+    st.just("*"), st.sampled_from(['"1"', "2", 'W/"1", "2"', "latest", ""]), HEADER_TEXT
+)
+# none, a few reused ones (replays, and the same key on another operation), or anything
+IDEMPOTENCY_KEY = st.one_of(st.none(), st.sampled_from(["k1", "k2", "k3"]), HEADER_TEXT)
+
+
+class Fuzz:
+    """The app under test, signed-in tokens, and the count of requests sent."""
+
+    def __init__(self, app: FastAPI, tokens: dict[str, str]) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        self.sent: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+
+
+async def sign_in(app: FastAPI) -> dict[str, str]:
+    """A token per role, through the login endpoint."""
+    tokens: dict[str, str] = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        for role, email in ROLES.items():
+            answer = await http.post(
+                f"{API}/auth/login", json={"email": email, "password": PASSWORD}
+            )
+            assert answer.status_code == 200, answer.text
+            tokens[role] = answer.json()["access_token"]
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def fuzz(
+    seeded_template: SeededFirm,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Fuzz]:
+    """A fresh copy of the demo firm for this module (the fuzzing changes it at random)."""
+    from lucy_server.app import create_app
+
+    path: Path = tmp_path_factory.mktemp("fuzz") / "lucy.db"
+    shutil.copy(seeded_template.path, path)
+    app = create_app(path, clock=FakeClock())
+    state = Fuzz(app, asyncio.run(sign_in(app)))
+    yield state
+    app.state.lucy.engine.dispose()
+    report(request.config, state)
+
+
+def report(config: pytest.Config, state: Fuzz) -> None:
+    """One line on the terminal (past the output capture): requests sent, by status."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if not state.sent or reporter is None or capture is None:
+        return
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(state.statuses.items()))
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(
+            f"\nschemathesis: {sum(state.sent.values())} requests over "
+            f"{len(state.sent)} operation x role pairs (by status: {statuses})"
+        )
+
+
+def run_operation(fuzz: Fuzz, role: str, method: str, path: str, examples: int) -> None:
+    operation = fuzz.schema[API + path][method]
+    cases = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+    label = f"{role} {method} {path}"
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=examples <= FAST_EXAMPLES,  # the default run is the same every time
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases, data=st.data())
+    def check(case: schemathesis.Case, data: st.DataObject) -> None:
+        for name, ids in EXISTING_IDS.items():
+            value = (case.path_parameters or {}).get(name)
+            if isinstance(value, int) and data.draw(st.booleans(), label=f"real {name}"):
+                case.path_parameters[name] = data.draw(ids, label=name)
+        # logout gets a throwaway session: ending the fuzzing's own would end the run
+        logout = path == "/auth/logout"
+        headers = bearer(issue_token(fuzz.app, ROLES[role]) if logout else fuzz.tokens[role])
+        if method in ("PUT", "PATCH"):
+            headers["If-Match"] = data.draw(IF_MATCH, label="If-Match")
+        if method == "POST":
+            key = data.draw(IDEMPOTENCY_KEY, label="Idempotency-Key")
+            if key is not None:
+                headers["Idempotency-Key"] = key
+        response = case.call(headers=headers)
+        fuzz.sent[label] += 1
+        fuzz.statuses[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    check()
+
+
+def test_the_table_lists_every_operation(fuzz: Fuzz) -> None:
+    declared = {
+        (method.upper(), path.removeprefix(API))
+        for path, operations in fuzz.schema.raw_schema["paths"].items()
+        for method in operations
+    }
+    assert declared == set(OPERATIONS)
+
+
+def test_every_error_is_declared_with_the_error_body(fuzz: Fuzz) -> None:
+    """What the server answers on failure is what the schema says: ``{"error": ...}``, with
+    the statuses the machinery around the endpoints adds (401 everywhere, 413 and 400 on
+    bodies, 409 on POSTs for a reused Idempotency-Key), never FastAPI's own 422 schema."""
+    schema = fuzz.schema.raw_schema
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            statuses = {int(code) for code in operation["responses"]}
+            where = f"{method.upper()} {path}"
+            assert 401 in statuses, where
+            if method in ("post", "put", "patch"):
+                assert {400, 413} <= statuses, where
+            if method == "post" and not path.endswith("/auth/login"):
+                assert 409 in statuses, where
+            if "{client_id}" in path:
+                assert 404 in statuses, where
+            for status in statuses - {200, 201, 204}:
+                content = operation["responses"][str(status)]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, where
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=OPERATION_IDS)
+def test_fuzz(fuzz: Fuzz, role: str, method: str, path: str) -> None:
+    run_operation(fuzz, role, method, path, FAST_EXAMPLES)
+    assert fuzz.sent[f"{role} {method} {path}"] >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=OPERATION_IDS)
+def test_fuzz_long(fuzz: Fuzz, role: str, method: str, path: str) -> None:
+    run_operation(fuzz, role, method, path, SLOW_EXAMPLES)
