@@ -18,7 +18,13 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.client import LucyClient
-from lucy_tui.api.errors import LucyError, ServerError, UnauthorizedError, UnreachableError
+from lucy_tui.api.errors import (
+    LucyError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnreachableError,
+)
 from lucy_tui.api.models import LoginResponse
 from lucy_tui.backend import DEMO_LOGINS, Session, open_embedded_client
 from lucy_tui.config import Settings
@@ -62,6 +68,7 @@ class LucyApp(App[None]):
         self._session: Session | None = None
         self.favourites = FavouritesStore(data_dir, "", "")
         self._signing_in = False
+        self._undone: list[str] = []  # what a lost session prevented, told after signing in
         self._client: LucyClient | None = None
         # Embedded only: the demo database sits in the same data dir anyway.
         self.snapshot = (
@@ -115,6 +122,7 @@ class LucyApp(App[None]):
         email = last_user(self.data_dir, server)
         if email or self.tokens.env_token:
             token = await asyncio.to_thread(self.tokens.get, server, email)
+            self._tell_token_notice()  # a damaged token file, say
             if token:
                 client.token = token
                 try:
@@ -168,26 +176,39 @@ class LucyApp(App[None]):
         login = await client.login(email, password)
         server = self.server_url or "embedded"
         await asyncio.to_thread(self._store_token, server, login.staff.email, login.access_token)
+        self._tell_token_notice()
+        return login
+
+    def _tell_token_notice(self) -> None:
+        """What the token store had to say (the fallback file, a damaged file), once."""
         if self.tokens.notice:
             self.notify(self.tokens.notice, severity="warning", timeout=12)
             self.tokens.notice = None
-        return login
 
     def _store_token(self, server: str, email: str, token: str) -> None:
         try:
             remember_user(self.data_dir, server, email)
             self.tokens.set(server, email, token)
         except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
             self.call_from_thread(
                 self.notify,
-                f"Could not keep your session ({exc.strerror or exc}); you will sign in again "
-                "next time.",
+                f"Could not keep your session ({where}{exc.strerror or exc}); you will sign in "
+                "again next time.",
                 severity="warning",
+                timeout=10,
             )
 
-    def session_expired(self) -> None:
-        """The server no longer accepts the token: sign in again, then carry on where we were."""
-        if self._signing_in or self._session is None:
+    def session_expired(self, undone: str | None = None) -> None:
+        """The server no longer accepts the token: sign in again, then carry on where we were.
+
+        ``undone`` says what did not happen because of it; it is told once signed in again.
+        """
+        if self._session is None:
+            return
+        if undone:
+            self._undone.append(undone)
+        if self._signing_in:
             return
         if self.embedded:
             self._relogin_embedded()
@@ -199,9 +220,16 @@ class LucyApp(App[None]):
             self._signing_in = False
             if login is not None and self._session is not None:
                 self._session.staff = login.staff
-                self.refresh_current_screen()
+                self._resume()
 
         self.push_screen(self._sign_in_screen(self.session.staff.email, reason), signed_in)
+
+    def _resume(self) -> None:
+        """Signed in again: reload what the screen shows, and tell what was not done."""
+        self.refresh_current_screen()
+        undone, self._undone = self._undone, []
+        for message in dict.fromkeys(undone):
+            self.notify(message, severity="warning", timeout=10)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _relogin_embedded(self) -> None:
@@ -209,40 +237,61 @@ class LucyApp(App[None]):
         client, _ = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
         self.session.client.token = client.token
         await client.aclose()
-        self.refresh_current_screen()
+        self._resume()
 
     def refresh_current_screen(self) -> None:
+        """Load again what the current screen shows (``resume`` keeps unsaved edits)."""
         screen = self.screen
-        refresh = getattr(screen, "action_refresh", None)
+        refresh = getattr(screen, "resume", None) or getattr(screen, "action_refresh", None)
         if callable(refresh):
             refresh()
 
     # --- errors -------------------------------------------------------------------------
 
-    def report_error(self, error: LucyError, context: str, *, quiet: bool = False) -> None:
-        """Tell the user what failed and what to do; an expired session asks to sign in."""
+    def report_error(
+        self,
+        error: LucyError,
+        context: str,
+        *,
+        quiet: bool = False,
+        retry: str = "Press ctrl+r to try again.",
+    ) -> None:
+        """Tell the user what failed and what to do; an expired session asks to sign in.
+
+        ``retry`` says how to try again (the action's key), for faults that may pass.
+        ``quiet``: the caller shows the error itself (a form's error line, say).
+        """
         if isinstance(error, UnauthorizedError):
-            self.session_expired()
+            undone = None if quiet else f"{context}: your session had ended. {retry}"
+            self.session_expired(undone)
             return
         if quiet:
             return
         hint = ""
-        if isinstance(error, UnreachableError | ServerError):
-            hint = " Press ctrl+r to try again."
+        if isinstance(error, UnreachableError | ServerError | RateLimitedError):
+            hint = f" {retry}"
         self.notify(f"{context}: {error.message}{hint}", severity="error", timeout=8)
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.report_worker_state(event.worker)
+        self.report_worker_state(event.worker, event.state)
 
-    def report_worker_state(self, worker: Worker[Any]) -> None:
-        """One place turns any failed worker into a message the user can read."""
-        if worker.state is not WorkerState.ERROR:
+    def report_worker_state(self, worker: Worker[Any], state: WorkerState) -> None:
+        """One place turns any failed worker into a message the user can read.
+
+        ``state`` is the one the message announced: by the time it is handled the worker
+        may have moved on, and each of its messages would otherwise report the failure.
+        """
+        if state is not WorkerState.ERROR:
             return
         error = worker.error
         if isinstance(error, LucyError):
-            self.report_error(error, "The request failed")
-            if worker.group in ("connect", "session") and self._session is None:
+            connecting = worker.group in ("connect", "session") and self._session is None
+            where = self.server_url or "the demo firm"
+            self.report_error(
+                error, f"Could not connect to {where}" if connecting else "The request failed"
+            )
+            if connecting:
                 self.dashboard.query_one("#status-line", Static).update(
                     f"Not connected: {error.message} Press ctrl+r to try again."
                 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lucy_tui.api.client import LucyClient
+from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import Staff
 
 EMBEDDED_BASE_URL = "http://embedded.lucy"
@@ -31,16 +32,34 @@ def embedded_database(data_dir: Path) -> Path:
     return data_dir / DEMO_DB
 
 
+class DataDirError(LucyError):
+    """The embedded demo firm cannot be created or opened in the data dir."""
+
+    default_code = "data_dir"
+
+
 def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool]:
     """Start the reference server in-process over the demo firm, signed in as ``email``.
 
     Returns the client and whether the demo firm was created now. Runs in a thread:
-    importing the server (and seeding it on first run) takes a moment.
+    importing the server (and seeding it on first run) takes a moment. Raises
+    ``DataDirError`` when the data dir cannot hold the demo firm.
     """
     import httpx
+    from sqlalchemy.exc import OperationalError
 
     from lucy_server.embedded import open_demo
 
-    app, token, created = open_demo(embedded_database(data_dir), email)
-    transport = httpx.ASGITransport(app=app)
+    database = embedded_database(data_dir)
+    try:
+        app, token, created = open_demo(database, email)
+    except (OSError, OperationalError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DataDirError(
+            f"The demo firm cannot be kept in {database} ({reason}). Set LUCY_DATA_DIR to "
+            "a folder you can write to, or use lucy-tui --server URL for a real Lucy server."
+        ) from exc
+    # A bug in the in-process server answers 500, as it would over the network, instead of
+    # raising its exception into the app.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return LucyClient(EMBEDDED_BASE_URL, token=token, transport=transport), created

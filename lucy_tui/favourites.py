@@ -28,7 +28,10 @@ class FavouritesStore:
         except FileNotFoundError:
             return set()
         except OSError as exc:
-            self.notice = f"Could not read your favourites ({exc.strerror}); starting without them."
+            self.notice = (
+                f"Could not read your favourites in {self.path.parent} ({exc.strerror}); "
+                "starting without them."
+            )
             return set()
         try:
             data = json.loads(raw.decode("utf-8"))

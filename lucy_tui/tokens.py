@@ -29,6 +29,7 @@ class TokenStore:
         self.insecure_storage = insecure_storage
         self.notice: str | None = None  # set once when the fallback file is first used
         self._keyring_broken = insecure_storage
+        self._keyring_failure = ""  # why a keyring that exists refused, if it did
 
     @property
     def fallback_path(self) -> Path:
@@ -72,7 +73,7 @@ class TokenStore:
 
     def _keyring_call(self, name: str, *args: str) -> str | None:
         import keyring  # imported late: backend discovery is slow, and not needed to start
-        from keyring.errors import KeyringError, PasswordDeleteError
+        from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
         try:
             result: str | None = getattr(keyring, name)(*args)
@@ -81,7 +82,8 @@ class TokenStore:
             return None
         except (KeyringError, RuntimeError) as exc:  # NoKeyringError is both
             self._keyring_broken = True
-            self._keyring_failure = str(exc) or type(exc).__name__
+            if not isinstance(exc, NoKeyringError):
+                self._keyring_failure = str(exc) or type(exc).__name__
             return None
 
     # --- fallback file ------------------------------------------------------------------
@@ -108,11 +110,12 @@ class TokenStore:
         entries[account] = token
         self._write_file(entries)
         if first_use:
-            why = (
-                "--insecure-storage was given"
-                if self.insecure_storage
-                else "no system keyring is available"
-            )
+            if self.insecure_storage:
+                why = "--insecure-storage was given"
+            elif self._keyring_failure:
+                why = f"the system keyring refused it ({self._keyring_failure})"
+            else:
+                why = "no system keyring is available"
             self.notice = (
                 f"Your session token is kept in {self.fallback_path} (readable only by you), "
                 f"because {why}."

@@ -111,6 +111,7 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
         self.client_id, self.client_name, self.lucy_email = client_id, client_name, lucy_email
         self.edit = SendersEdit()
         self.saving = False
+        self._typing_problem = False  # the error line shows the typed address's problem
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="allowed-senders-dialog"):
@@ -191,7 +192,9 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             text += f" · remove {count - MAX_ALLOWED_SENDERS} before saving"
         self.query_one("#sender-count", Static).update(text)
 
-    def _error(self, message: str) -> None:
+    def _error(self, message: str, *, typing: bool = False) -> None:
+        """The line under the field; ``typing``: it is about what is in the field now."""
+        self._typing_problem = typing and bool(message)
         self.query_one("#sender-error", Static).update(message)
 
     # --- adding and removing --------------------------------------------------------------
@@ -200,7 +203,10 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
     def _check_as_typed(self, event: Input.Changed) -> None:
         message = self._problem(event.value) if event.value.strip() else ""
         event.input.set_class(bool(message), "-invalid")
-        self._error(message)
+        # Only the field's own problem comes and goes as the user types: the field emptied
+        # by an add must not wipe what a save meanwhile said.
+        if message or self._typing_problem:
+            self._error(message, typing=True)
 
     def _problem(self, typed: str) -> str:
         """What is wrong with the typed address, or "" when it can be added."""
@@ -228,7 +234,7 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             self.edit.add(address)
         except ValueError as exc:
             field.add_class("-invalid")
-            self._error(str(exc))
+            self._error(str(exc), typing=True)
             field.focus()
             return False
         field.value = ""

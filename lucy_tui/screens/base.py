@@ -22,11 +22,11 @@ class LucyScreen(Screen[ResultType]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker state messages do not bubble: hand failures to the app's one handler.
-        self.app.report_worker_state(event.worker)
+        self.app.report_worker_state(event.worker, event.state)
 
 
 class LucyModal(ModalScreen[ResultType]):
     app: LucyApp
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker_state(event.worker)
+        self.app.report_worker_state(event.worker, event.state)

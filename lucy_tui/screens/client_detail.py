@@ -129,6 +129,14 @@ class ClientDetailScreen(LucyScreen[None]):
         self.load_client()
         self.current_tab.reload()
 
+    def resume(self) -> None:
+        """Signed in again after the session ended: load again what may have failed
+        meanwhile, without asking about (or dropping) what the user typed in the tab."""
+        self.load_client()
+        tab = self.current_tab
+        if not tab.has_unsaved_changes():
+            tab.reload()
+
     def action_favourite(self) -> None:
         self.app.dashboard.toggle_favourite(self.client_id, self.client_name)
         self._update_title()

@@ -71,6 +71,7 @@ class DashboardScreen(LucyScreen[None]):
         self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._replacing = False
         self._shown_hints = ""
+        self._favourites_unsaved = False  # the last save failed, and the user was told
 
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
@@ -278,12 +279,18 @@ class DashboardScreen(LucyScreen[None]):
         try:
             self.app.favourites.save(favourites)
         except OSError as exc:
+            if self._favourites_unsaved:
+                return  # said once already: the data dir has not changed since
+            self._favourites_unsaved = True
             self.app.call_from_thread(
                 self.notify,
-                f"Could not save favourites ({exc.strerror or exc}); they are kept for this "
-                "session only.",
+                f"Could not save favourites in {self.app.favourites.path.parent} "
+                f"({exc.strerror or exc}); they are kept for this session only.",
                 severity="warning",
+                timeout=10,
             )
+        else:
+            self._favourites_unsaved = False
 
     def action_new_client(self) -> None:
         from lucy_tui.screens.new_client import NewClientScreen
@@ -319,7 +326,7 @@ class DashboardScreen(LucyScreen[None]):
         try:
             client = await self.app.session.client.invite_client(client_id)
         except LucyError as exc:
-            self.app.report_error(exc, f"Could not invite {name}")
+            self.app.report_error(exc, f"Could not invite {name}", retry="Press i to try again.")
             return
         self.post_message(ClientChanged(client))
         until = client.invitation_expires_at
@@ -343,7 +350,12 @@ class DashboardScreen(LucyScreen[None]):
         if path:
             favourites = set(self.view.favourites)
             rows = [csv_record(row, row.id in favourites) for row in self.view.shown()]
-            self._write_csv(Path(path).expanduser(), rows)
+            try:
+                target = Path(path).expanduser()
+            except RuntimeError as exc:  # "~someone" with no such user here
+                self.notify(f"Could not write {path}: {exc}", severity="error")
+                return
+            self._write_csv(target, rows)
 
     @work(thread=True, group="export", exit_on_error=False)
     def _write_csv(self, path: Path, records: Iterable[tuple[str, ...]]) -> None:
@@ -354,9 +366,10 @@ class DashboardScreen(LucyScreen[None]):
                 writer = csv.writer(handle)
                 writer.writerow(CSV_HEADER)
                 writer.writerows(records)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte (pasted) in the path
+            reason = getattr(exc, "strerror", None) or exc
             self.app.call_from_thread(
-                self.notify, f"Could not write {path}: {exc.strerror or exc}", severity="error"
+                self.notify, f"Could not write {path}: {reason}", severity="error"
             )
             return
         self.app.call_from_thread(self.notify, f"Exported {len(records):,} clients to {path}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import ValidationError as ModelValidationError
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +33,9 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
+        # The same form sent again after a fault reuses its Idempotency-Key: if the lost
+        # answer hid that the client was created, the retry returns it instead of a duplicate.
+        self._attempt: tuple[ClientCreate, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form", id="new-client"):
@@ -127,7 +132,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
                 contact_id=contact if isinstance(contact, int) else None,
             )
         except ModelValidationError as exc:
-            self._show_error("form", str(exc.errors()[0]["msg"]))
+            self._show_error("form", validation.readable(str(exc.errors()[0]["msg"])))
             return None
 
     # --- submit -------------------------------------------------------------------------
@@ -137,14 +142,16 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
     def action_submit(self) -> None:
         form = self._form()
         if form is not None:
+            if self._attempt is None or self._attempt[0] != form:
+                self._attempt = (form, uuid.uuid4().hex)
             self._show_error("form", "")
             self.query_one("#create", Button).disabled = True
-            self._create(form)
+            self._create(form, self._attempt[1])
 
     @work(exclusive=True, exit_on_error=False)
-    async def _create(self, form: ClientCreate) -> None:
+    async def _create(self, form: ClientCreate, key: str) -> None:
         try:
-            created = await self.app.session.client.create_client(form)
+            created = await self.app.session.client.create_client(form, idempotency_key=key)
         except (ValidationError, ConflictError) as exc:
             shown = False
             for field, message in exc.field_errors.items():

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.screens.base import PaletteCommand
@@ -96,6 +97,17 @@ class DetailTab(Vertical, can_focus=True):
         self.show(data)
         if self.detail_screen.current_tab is self:  # a loading widget cannot take focus
             self.focus_content()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: a tab's unexpected failure reaches the app's one
+        # handler too, and a load that broke stops spinning and says how to retry.
+        if event.state is WorkerState.ERROR and event.worker.group == "tab-load":
+            self.loading = False
+            self.add_class("-failed")
+            self.query_one(".tab-error", Static).update(
+                "Could not load this tab: something went wrong.  Press ctrl+r to try again."
+            )
+        self.app.report_worker_state(event.worker, event.state)
 
     async def fetch(self) -> Any:
         """The tab's data, from the API (runs in a worker)."""

@@ -363,7 +363,10 @@ class OverviewTab(DetailTab, can_focus=True):
             self.reload()
             return
         except LucyError as error:
-            self.app.report_error(error, f"Could not switch Peppol {what}")
+            key = "s" if what == "sending" else "r"
+            self.app.report_error(
+                error, f"Could not switch Peppol {what}", retry=f"Press {key} to try again."
+            )
             if isinstance(error, ConflictError | NotFoundError):
                 self.reload()  # the server's view differs from ours: show it
             return
@@ -463,7 +466,7 @@ class OverviewTab(DetailTab, can_focus=True):
             self.detail_screen.load_client()
             return
         except LucyError as error:
-            self.app.report_error(error, "Could not change the client")
+            self.app.report_error(error, "Could not change the client", retry="Try it again.")
             return
         finally:
             self._saving = False

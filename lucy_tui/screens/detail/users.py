@@ -173,7 +173,9 @@ class UsersTab(DetailTab):
             self.reload()
             return
         except LucyError as error:
-            self.app.report_error(error, f"Could not remove {user.email}")
+            self.app.report_error(
+                error, f"Could not remove {user.email}", retry="Press delete to try again."
+            )
             return
         finally:
             self._removing = False
@@ -254,7 +256,7 @@ class AddUserScreen(LucyModal[ClientUser | None]):
         except ValueError as exc:  # pydantic's ValidationError is a ValueError too
             message = str(exc)
             if hasattr(exc, "errors"):
-                message = str(exc.errors()[0]["msg"])
+                message = validation.readable(str(exc.errors()[0]["msg"]))
             self._email_error(message)
             email_field.focus()
             return
