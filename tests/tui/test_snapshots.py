@@ -7,17 +7,20 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from lucy_server.app import create_app
+from lucy_tui.widgets.client_table import ClientTable
 
 from .conftest import SIZE, settle, wait_loaded
 
 
 def test_dashboard_as_admin(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
     async def loaded(pilot: Pilot[None]) -> None:
-        await wait_loaded(pilot)
-        await pilot.press("j", "j", "f")  # a favourite, with the cursor on it
+        screen = await wait_loaded(pilot)
+        # A favourite, shown first with its star (set directly: the save's toast and
+        # worker would race the screenshot), and the cursor moved down two rows.
+        screen.view.set_favourites({screen.view.row_at(2).id})
+        screen.query_one(ClientTable).view_changed()
+        await pilot.press("j", "j")
         await settle(pilot)
-        pilot.app.clear_notifications()  # a toast's timing would make the picture flaky
-        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
 

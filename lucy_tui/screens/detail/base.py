@@ -72,6 +72,11 @@ class DetailTab(Vertical, can_focus=True):
 
     # --- loading ------------------------------------------------------------------------
 
+    @property
+    def is_shown(self) -> bool:
+        """This tab is the one shown, on the screen in front (no modal over it)."""
+        return self.screen is self.app.screen and self.detail_screen.current_tab is self
+
     def activate(self) -> None:
         """Called each time the tab is shown: loads the data the first time, and focuses."""
         if self.loaded:
@@ -95,7 +100,7 @@ class DetailTab(Vertical, can_focus=True):
         self.loading = False
         self.loaded = True
         self.show(data)
-        if self.detail_screen.current_tab is self:  # a loading widget cannot take focus
+        if self.is_shown:  # a loading widget could not take the focus when it was shown
             self.focus_content()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

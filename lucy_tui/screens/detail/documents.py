@@ -137,8 +137,8 @@ class DocumentsTab(DetailTab):
 
     # --- loading ------------------------------------------------------------------------
 
-    def activate(self) -> None:
-        super().activate()
+    def focus_content(self) -> None:
+        """The table: selection and actions are keys on it."""
         self.table.focus()
 
     async def fetch(self) -> DocumentsData:
@@ -170,8 +170,6 @@ class DocumentsTab(DetailTab):
         self.package, self.package_known = data.package, data.package_known
         self.table.set_documents(data.documents)
         self._update_lines()
-        if self.detail_screen.current_tab is self:
-            self.table.focus()
 
     def client_shown(self, client: ClientDetail) -> None:
         self.lucy_email = client.lucy_email

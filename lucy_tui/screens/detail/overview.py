@@ -126,19 +126,9 @@ class OverviewTab(DetailTab, can_focus=True):
                     yield Label(key, classes="overview-key")
                     yield Static("…", id=widget_id, classes="overview-value")
 
-    def activate(self) -> None:
-        super().activate()
-        self.call_after_refresh(self._take_focus)
-
-    def _take_focus(self) -> None:
-        # The tab bar keeps the focus after a switch; the tab's keys need it here. Only
-        # while this tab is shown on the active screen: a late load must not steal focus.
-        screen = self.screen
-        if screen is not self.app.screen or self.detail_screen.current_tab is not self:
-            return
-        focused = screen.focused
-        if focused is None or self not in focused.ancestors_with_self:
-            self.focus()
+    def focus_content(self) -> None:
+        """The tab itself: its keys (s, r, h, c, a, y) are bindings on it."""
+        self.focus()
 
     @property
     def is_admin(self) -> bool:
@@ -165,7 +155,6 @@ class OverviewTab(DetailTab, can_focus=True):
         client = self.client or self.detail_screen.client
         if client is not None:
             self.client_shown(client)
-        self._take_focus()
 
     def client_shown(self, client: ClientDetail) -> None:
         """The screen (re)loaded the client: visibility, contact, inbox and facts."""

@@ -57,19 +57,9 @@ class UsersTab(DetailTab):
         table.add_column("Status", key="status", width=9)
         table.add_column("Invited", key="invited", width=10)
 
-    def activate(self) -> None:
-        super().activate()
-        self.call_after_refresh(self._take_focus)
-
-    def _take_focus(self) -> None:
-        # The tab bar keeps the focus after a switch; the tab's keys need it here. Only
-        # while this tab is shown on the active screen: a late load must not steal focus.
-        screen = self.screen
-        if screen is not self.app.screen or self.detail_screen.current_tab is not self:
-            return
-        focused = screen.focused
-        if focused is None or self not in focused.ancestors_with_self:
-            self.query_one("#users-table", DataTable).focus()
+    def focus_content(self) -> None:
+        """The users table: delete acts on its highlighted row."""
+        self.query_one("#users-table", DataTable).focus()
 
     @property
     def client_name(self) -> str:
@@ -103,7 +93,6 @@ class UsersTab(DetailTab):
         reason = self.query_one("#users-remove-reason", Static)
         reason.update(LAST_USER_REASON if last_one else "")
         reason.display = last_one
-        self._take_focus()
 
     def _highlighted_user(self) -> ClientUser | None:
         table = self.query_one("#users-table", DataTable)

@@ -371,7 +371,9 @@ class VaultTab(DetailTab):
                 timeout=10,
             )
         else:
-            self.app.report_error(error, f"Could not upload {local.name} (press u to retry)")
+            self.app.report_error(
+                error, f"Could not upload {local.name}", retry="Press u to try again."
+            )
 
     # --- download -------------------------------------------------------------------------
 
@@ -508,7 +510,10 @@ class VaultTab(DetailTab):
             )
             self.reload()
             return
-        self.app.report_error(error, f"Could not {verb} {file.name}")
+        key = "d" if verb == "download" else "delete"
+        self.app.report_error(
+            error, f"Could not {verb} {file.name}", retry=f"Press {key} to try again."
+        )
 
     # --- palette --------------------------------------------------------------------------
 
