@@ -287,7 +287,7 @@ class ClientTable(ScrollView, can_focus=True):
                 if spec.align == "left"
                 else title.rjust(cell_width)[-cell_width:]
             )
-            segments += [Segment(text, style), Segment(" " * GAP, header)]
+            segments.append(Segment(text, style))
         return Strip(segments).adjust_cell_length(width, header)
 
     def _row(self, row: ClientRow, is_cursor: bool, width: int, base: Style) -> Strip:

@@ -351,3 +351,16 @@ async def test_last_sessions_list_is_painted_before_the_server_answers(  # type:
         assert "from your last session" not in str(
             screen.query_one("#status-line", Static).render()
         )
+
+
+async def test_header_titles_stand_over_their_columns(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        table = screen.query_one(ClientTable)
+        header = table.render_line(0).text
+        first = table.render_line(1).text
+        row = screen.view.row_at(0)
+        assert header.index("Contact") == first.index(row.contact)
+        assert header.index("Plan") == first.index(row.plan.label)
+        assert header.index("Client") == first.index(row.name)
