@@ -171,6 +171,9 @@ class DashboardScreen(LucyScreen[None]):
         self.loading_done = True
         self.table.loading = False
         self._apply_view()
+        # The footer may have been composed before the list took the focus (it was loading):
+        # show the list's keys (enter: Open) now that it can act on them.
+        self.refresh_bindings()
 
     @work(thread=True, group="snapshot", exit_on_error=False)
     def _save_snapshot(self, clients: list[ClientSummary]) -> None:
