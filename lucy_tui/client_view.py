@@ -26,6 +26,7 @@ class ClientView:
         self.order: list[int] = []  # positions in ``rows`` of the shown rows, in order
         self._sorted: list[int] | None = None  # every row in display order (cached)
         self._texts: list[str] = []  # search text by position in ``rows``
+        self._trials_soon: set[int] = set()  # positions of rows whose trial ends soon
 
     # --- data ---------------------------------------------------------------------------
 
@@ -33,6 +34,7 @@ class ClientView:
         self.rows.clear()
         self._position.clear()
         self._texts.clear()
+        self._trials_soon.clear()
         self.order = []
         self._sorted = None
 
@@ -45,12 +47,16 @@ class ClientView:
         for row in new_rows:
             index = position.get(row.id)
             if index is None:
-                position[row.id] = len(rows)
+                index = position[row.id] = len(rows)
                 rows.append(row)
                 texts.append(row.search_text)
             else:
                 rows[index] = row
                 texts[index] = row.search_text
+            if row.trial_ends_soon(self.today):
+                self._trials_soon.add(index)
+            else:
+                self._trials_soon.discard(index)
         self._sorted = None
 
     def replace(self, client: ClientSummary) -> None:
@@ -76,6 +82,13 @@ class ClientView:
             return self.order.index(position)
         except ValueError:
             return None
+
+    def trials_ending_soon(self) -> int:
+        """How many shown rows have a trial ending soon (cheap: few rows ever do)."""
+        soon = self._trials_soon
+        if not soon:
+            return 0
+        return sum(1 for i in self.order if i in soon)
 
     def shown(self) -> Iterable[ClientRow]:
         rows = self.rows

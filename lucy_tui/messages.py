@@ -36,7 +36,3 @@ class ClientChanged(Message):
     def __init__(self, client: ClientSummary) -> None:
         super().__init__()
         self.client = client
-
-
-class SessionReady(Message):
-    """A staff member is signed in; screens may load their data."""

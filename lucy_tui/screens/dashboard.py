@@ -71,6 +71,8 @@ class DashboardScreen(LucyScreen[None]):
         self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._replacing = False
         self._shown_hints = ""
+        self._trials_soon = 0  # trials ending soon among the shown rows
+        self._trials_counted_for: list[int] | None = None  # the view order they were counted in
         self._favourites_unsaved = False  # the last save failed, and the user was told
 
     def compose(self) -> ComposeResult:
@@ -203,11 +205,10 @@ class DashboardScreen(LucyScreen[None]):
             parts.append(f"loading {loaded if loaded is not None else count:,}/{self.total:,}…")
         if view.favourites:
             parts.append(f"★ {len(view.favourites):,} favourites")
-        soon = (
-            sum(1 for row in view.shown() if row.trial_ends_soon(view.today))
-            if shown < 5000
-            else None
-        )
+        if self._trials_counted_for is not view.order:  # counted once per view, not per move
+            self._trials_counted_for = view.order
+            self._trials_soon = view.trials_ending_soon()
+        soon = self._trials_soon
         if soon:
             parts.append(f"{soon} trial(s) end within {TRIAL_SOON_DAYS} days")
         column = COLUMNS[self.table.cursor_column].title

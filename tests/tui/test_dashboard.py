@@ -364,3 +364,28 @@ async def test_header_titles_stand_over_their_columns(make_app) -> None:  # type
         assert header.index("Contact") == first.index(row.contact)
         assert header.index("Plan") == first.index(row.plan.label)
         assert header.index("Client") == first.index(row.name)
+
+
+async def test_trials_ending_soon_are_counted_in_a_large_firm(tmp_path: Path) -> None:
+    from lucy_server.db import make_engine
+    from lucy_server.seed import seed_demo
+
+    from lucy_tui.app import LucyApp
+
+    from .conftest import TODAY
+
+    data = tmp_path / "large"
+    engine = make_engine(data / "demo.db")
+    seed_demo(engine, clients=6_000, today=TODAY)
+    engine.dispose()
+    app = LucyApp(config_dir=tmp_path / "cfg", data_dir=data, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        soon = sum(1 for row in screen.view.shown() if row.trial_ends_soon(TODAY))
+        assert soon > 0
+        status = str(screen.query_one("#status-line", Static).render())
+        assert f"{soon} trial(s) end within 7 days" in status
+        await pilot.press("j")  # a move reuses the count
+        assert f"{soon} trial(s) end within 7 days" in str(
+            screen.query_one("#status-line", Static).render()
+        )
