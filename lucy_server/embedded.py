@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from lucy_server import db
 from lucy_server.app import create_app
@@ -45,14 +46,20 @@ def ensure_demo_firm(database: Path) -> bool:
 def open_demo(database: Path, email: str) -> tuple[FastAPI, str, bool]:
     """The API over the demo firm and a session token for ``email``.
 
-    Returns (app, token, created): ``created`` tells whether the firm was seeded now.
+    Returns (app, token, created): ``created`` tells whether the firm was seeded now. The
+    engine stays reachable as ``app.state.lucy.engine`` for later sessions.
     """
     created = ensure_demo_firm(database)
     engine = db.make_engine(database)
     app = create_app(engine)
+    return app, demo_session(engine, email), created
+
+
+def demo_session(engine: Engine, email: str) -> str:
+    """A new session token for the demo staff member ``email``."""
     with db.write_tx(engine) as conn:
         staff_id = conn.scalar(select(db.staff.c.id).where(db.staff.c.email == email))
         if staff_id is None:
             raise LookupError(f"{email} is not a staff member of the demo firm")
         token, _ = open_session(conn, staff_id, datetime.now(UTC), SESSION_TTL)
-    return app, token, created
+    return token

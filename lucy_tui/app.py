@@ -153,7 +153,7 @@ class LucyApp(App[None]):
 
     async def _open_embedded(self) -> Session:
         email = DEMO_LOGINS[self.role]
-        client, created = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
+        client, created, renew = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
         staff = await client.me()
         self.dashboard.set_banner(
             f"Embedded demo firm — signed in as {staff.name} ({staff.role.value}). "
@@ -161,7 +161,7 @@ class LucyApp(App[None]):
         )
         if created:
             self.notify(f"Created the demo firm in {self.data_dir}.", timeout=6)
-        return Session(client, staff, server="embedded", embedded=True)
+        return Session(client, staff, server="embedded", renew_token=renew)
 
     def _sign_in_screen(self, email: str, reason: str = "") -> Screen[LoginResponse]:
         from lucy_tui.screens.sign_in import SignInScreen
@@ -233,10 +233,9 @@ class LucyApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _relogin_embedded(self) -> None:
-        email = DEMO_LOGINS[self.role]
-        client, _ = await asyncio.to_thread(open_embedded_client, self.data_dir, email)
-        self.session.client.token = client.token
-        await client.aclose()
+        renew = self.session.renew_token
+        assert renew is not None
+        self.session.client.token = await asyncio.to_thread(renew)
         self._resume()
 
     def refresh_current_screen(self) -> None:

@@ -6,6 +6,7 @@ The embedded default runs the reference server in-process over ``httpx.ASGITrans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class Session:
     client: LucyClient
     staff: Staff
     server: str  # what favourites and tokens are keyed by
-    embedded: bool = False
+    # Embedded only: a new token from the in-process server (blocking: run in a thread).
+    renew_token: Callable[[], str] | None = None
 
 
 def embedded_database(data_dir: Path) -> Path:
@@ -38,17 +40,18 @@ class DataDirError(LucyError):
     default_code = "data_dir"
 
 
-def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool]:
+def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool, Callable[[], str]]:
     """Start the reference server in-process over the demo firm, signed in as ``email``.
 
-    Returns the client and whether the demo firm was created now. Runs in a thread:
+    Returns the client, whether the demo firm was created now, and a function that opens
+    a new session when this one has expired. Runs in a thread:
     importing the server (and seeding it on first run) takes a moment. Raises
     ``DataDirError`` when the data dir cannot hold the demo firm.
     """
     import httpx
     from sqlalchemy.exc import OperationalError
 
-    from lucy_server.embedded import open_demo
+    from lucy_server.embedded import demo_session, open_demo
 
     database = embedded_database(data_dir)
     try:
@@ -62,4 +65,5 @@ def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool]:
     # A bug in the in-process server answers 500, as it would over the network, instead of
     # raising its exception into the app.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return LucyClient(EMBEDDED_BASE_URL, token=token, transport=transport), created
+    client = LucyClient(EMBEDDED_BASE_URL, token=token, transport=transport)
+    return client, created, lambda: demo_session(app.state.lucy.engine, email)

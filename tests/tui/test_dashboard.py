@@ -369,7 +369,6 @@ async def test_header_titles_stand_over_their_columns(make_app) -> None:  # type
 async def test_trials_ending_soon_are_counted_in_a_large_firm(tmp_path: Path) -> None:
     from lucy_server.db import make_engine
     from lucy_server.seed import seed_demo
-
     from lucy_tui.app import LucyApp
 
     from .conftest import TODAY
@@ -389,3 +388,32 @@ async def test_trials_ending_soon_are_counted_in_a_large_firm(tmp_path: Path) ->
         assert f"{soon} trial(s) end within 7 days" in str(
             screen.query_one("#status-line", Static).render()
         )
+
+
+async def test_embedded_session_ending_is_renewed_without_asking(  # type: ignore[no-untyped-def]
+    make_app, data_dir: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from lucy_server import db
+    from lucy_tui.screens.dashboard import DashboardScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("slash", *"status:active", "enter")
+        old_token = app.session.client.token
+        # Every session of the demo firm ends (as logouts elsewhere would do).
+        engine = db.make_engine(data_dir / "demo.db")
+        with db.write_tx(engine) as conn:
+            conn.execute(update(db.sessions).values(revoked_at=datetime.now(UTC)))
+        engine.dispose()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)  # no sign-in screen for the demo
+        assert app.session.client.token not in (None, old_token)
+        assert screen.loading_done
+        assert len(screen.view) > 0
+        assert screen.query_one("#filter", Input).value == "status:active"
