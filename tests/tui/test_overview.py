@@ -10,10 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import ColumnElement, Table
 from textual.color import Color
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList, Static, Switch
 
+from lucy_server import db
 from lucy_server.embedded import open_demo
 from lucy_server.seed import ADMIN_EMAIL, EMPLOYEE_EMAIL
 from lucy_tui.api.client import LucyClient
@@ -24,6 +27,7 @@ from lucy_tui.api.errors import (
     ValidationError,
 )
 from lucy_tui.app import LucyApp
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.allowed_senders import AllowedSendersScreen
 from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.detail.overview import OverviewTab
@@ -69,6 +73,43 @@ def count_calls(target: object, name: str) -> list[tuple[Any, ...]]:
 
     setattr(target, name, spy)
     return calls
+
+
+# --- text from a hostile server (issue 15): shown as text, never markup or terminal codes ---
+
+MARKUP = "Mark [/] Up"  # a closing tag with nothing open: MarkupError if parsed
+CLICK = "[@click=app.quit]Acme[/]"  # an action link if parsed
+OSC52 = "X\x1b]52;c;aGk=\x07Y"  # writes the terminal's clipboard if it reaches it
+CLEAR = "\x1b[2J"  # clears the screen
+BIDI = "\u202eevil"  # right-to-left override: shows text reversed
+
+
+def poison(data_dir: Path, table: Table, where: ColumnElement[bool], **values: object) -> None:
+    """Write ``values`` straight into the server's database, past its own input checks:
+    the app must not trust any server."""
+    engine = db.make_engine(data_dir / "demo.db")
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(table.update().where(where).values(**values)).rowcount
+    finally:
+        engine.dispose()
+
+
+def assert_literal(shown: str, *values: str) -> None:
+    """Each outside ``value`` appears in ``shown`` as itself, its control characters
+    replaced by the placeholder, and nothing that could drive the terminal is left."""
+    for value in values:
+        assert printable(value) in shown, (value, shown)
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown, shown
+
+
+def toasts(app: LucyApp) -> list[str]:
+    """The notifications as a Toast draws them (markup parsed only when it says so)."""
+    return [
+        (Content.from_markup(note.message) if note.markup else Content(note.message)).plain
+        + f" | {note.title}"
+        for note in app._notifications
+    ]
 
 
 def text_of(screen: Any, selector: str) -> str:

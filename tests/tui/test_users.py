@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Static
 
+from lucy_server import db
 from lucy_tui.api.models import ClientUserStatus
 from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.detail.users import AddUserScreen, UsersTab
 from lucy_tui.screens.prompt import ConfirmScreen
 
 from .conftest import SIZE, open_client, settle
-from .test_overview import api_as, count_calls, record_notifications
+from .test_overview import (
+    BIDI,
+    CLEAR,
+    CLICK,
+    MARKUP,
+    OSC52,
+    api_as,
+    assert_literal,
+    count_calls,
+    poison,
+    record_notifications,
+    toasts,
+)
 
 AALTER, AALTER_NAME = 1, "Aalter Interieur BV"
 KAPSALON, KAPSALON_NAME = 15, "Kapsalon Maes"
@@ -40,7 +55,7 @@ async def test_users_are_listed_with_status_and_invitation_date(make_app) -> Non
         assert len(users) == 3
         table = tab.query_one(DataTable)
         assert table_emails(tab) == [user.email for user in users]
-        first = table.get_row_at(0)
+        first = [str(cell) for cell in table.get_row_at(0)]
         assert first[0] == users[0].name
         assert first[2] == users[0].status.value.capitalize()
         assert users[0].invited_at is not None
@@ -148,6 +163,38 @@ async def test_the_servers_last_user_refusal_is_explained(make_app, data_dir) ->
         assert [user.email for user in await colleague.client_users(AALTER)] == [users[0].email]
         assert table_emails(tab) == [users[0].email]  # reloaded: the rule now shows
         assert tab.query_one("#remove-user", Button).disabled
+
+
+async def test_hostile_names_and_addresses_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    client_name = f"{CLICK} {CLEAR}"
+    poison(data_dir, db.clients, db.clients.c.id == AALTER, name=client_name)
+    users = db.client_users
+    ids = [1, 2, 3]  # Aalter's users, in the table's order
+    poison(data_dir, users, users.c.id == ids[0], name=MARKUP)
+    poison(data_dir, users, users.c.id == ids[1], name=OSC52, email=f"{BIDI}@aalter.be")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
+        _, tab = await open_users(pilot, client_name)
+        table = tab.query_one(DataTable)
+        rows = [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(3)]
+        assert_literal(rows[0], MARKUP)
+        assert_literal(rows[1], OSC52, f"{BIDI}@aalter.be")
+
+        await pilot.press("down", "delete")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        body = str(app.screen.query_one(".dialog-body", Static).render())
+        assert_literal(body, f"{OSC52} <{BIDI}@aalter.be>", client_name)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.is_running  # the name's [@click=app.quit] did nothing
+        assert_literal(toasts(app)[-1], f"Removed {OSC52} <{BIDI}@aalter.be> from {client_name}")
+
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AddUserScreen)
+        title = str(app.screen.query_one(".dialog-title", Static).render())
+        assert_literal(title, f"Add a user to {client_name}")
 
 
 async def test_palette_lists_the_users_actions(make_app) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import LucyError
+from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import PaletteCommand
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class DetailTab(Vertical, can_focus=True):
         """A readable message in the tab, with the key to retry; a lost session signs in."""
         self.add_class("-failed")
         self.query_one(".tab-error", Static).update(
-            f"{context}: {error.message}  Press ctrl+r to try again."
+            plain(f"{context}: {error.message}  Press ctrl+r to try again.")
         )
         self.app.report_error(error, context, quiet=True)
 

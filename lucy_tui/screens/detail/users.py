@@ -13,11 +13,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from lucy_tui.api import validation
 from lucy_tui.api.errors import ConflictError, LucyError, NotFoundError, ValidationError
 from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus
+from lucy_tui.safe_text import fill, plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
@@ -25,6 +27,7 @@ LAST_USER_REASON = "A client needs at least one user: add another before removin
 
 
 def _user_line(user: ClientUser) -> str:
+    """The user as text from outside (name and address come from the server)."""
     return f"{user.name} <{user.email}>" if user.name else user.email
 
 
@@ -43,7 +46,9 @@ class UsersTab(DetailTab):
 
     def compose_tab(self) -> ComposeResult:
         yield Static("", id="users-summary", classes="users-summary")
-        table: DataTable[str] = DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Content] = DataTable(
+            id="users-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
         yield Static("", id="users-remove-reason", classes="users-reason")
         with Horizontal(classes="users-buttons"):
@@ -78,7 +83,11 @@ class UsersTab(DetailTab):
         for user in self.users:
             invited = user.invited_at.strftime("%d/%m/%Y") if user.invited_at else "—"
             table.add_row(
-                user.name, user.email, user.status.value.capitalize(), invited, key=str(user.id)
+                plain(user.name),
+                plain(user.email),
+                plain(user.status.value.capitalize()),
+                plain(invited),
+                key=str(user.id),
             )
         if self.users:
             table.move_cursor(row=min(highlighted, len(self.users) - 1))
@@ -107,7 +116,9 @@ class UsersTab(DetailTab):
     def action_add_user(self) -> None:
         def added(user: ClientUser | None) -> None:
             if user is not None:
-                self.notify(f"Invited {_user_line(user)} to {self.client_name}.")
+                self.notify(
+                    printable(f"Invited {_user_line(user)} to {self.client_name}."), markup=False
+                )
                 self.reload()
                 self.detail_screen.load_client()
 
@@ -139,7 +150,7 @@ class UsersTab(DetailTab):
         self.app.push_screen(
             ConfirmScreen(
                 "Remove this user?",
-                f"Remove {_user_line(user)} from {self.client_name}? "
+                f"Remove {printable(_user_line(user))} from {printable(self.client_name)}? "
                 "They will no longer have access to the client's Lucy.",
                 yes="Remove",
                 no="Keep",
@@ -154,21 +165,33 @@ class UsersTab(DetailTab):
             await self.app.session.client.remove_client_user(self.client_id, user.id)
         except ConflictError as error:
             # The server's rule (409 last_user): someone may have removed the others meanwhile.
-            self.notify(error.message, title="Not removed", severity="warning", timeout=10)
+            self.notify(
+                printable(error.message),
+                title="Not removed",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
             self.reload()
             return
         except NotFoundError:
-            self.notify(f"{_user_line(user)} was already removed.", severity="warning")
+            self.notify(
+                printable(f"{_user_line(user)} was already removed."),
+                severity="warning",
+                markup=False,
+            )
             self.reload()
             return
         except LucyError as error:
             self.app.report_error(
-                error, f"Could not remove {user.email}", retry="Press delete to try again."
+                error,
+                printable(f"Could not remove {user.email}"),
+                retry="Press delete to try again.",
             )
             return
         finally:
             self._removing = False
-        self.notify(f"Removed {_user_line(user)} from {self.client_name}.")
+        self.notify(printable(f"Removed {_user_line(user)} from {self.client_name}."), markup=False)
         self.reload()
         self.detail_screen.load_client()
 
@@ -205,7 +228,9 @@ class AddUserScreen(LucyModal[ClientUser | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form", id="add-user-dialog"):
-            yield Static(f"Add a user to {self.client_name}", classes="dialog-title")
+            yield Static(
+                fill("Add a user to $client", client=self.client_name), classes="dialog-title"
+            )
             yield Label("Email address")
             yield Input(placeholder="name@example.be", id="user-email")
             yield Static("", id="user-email-error", classes="field-error")
@@ -230,7 +255,7 @@ class AddUserScreen(LucyModal[ClientUser | None]):
         self._email_error(message)
 
     def _email_error(self, message: str) -> None:
-        self.query_one("#user-email-error", Static).update(message)
+        self.query_one("#user-email-error", Static).update(plain(message))
         self.query_one("#user-email", Input).set_class(bool(message), "-invalid")
 
     @on(Input.Submitted)
@@ -268,9 +293,9 @@ class AddUserScreen(LucyModal[ClientUser | None]):
                 self._email_error(email_message)
                 form_error.update("")
             else:
-                form_error.update(error.message)
+                form_error.update(plain(error.message))
         except LucyError as error:
-            form_error.update(f"{error.message} What you typed is kept; try again.")
+            form_error.update(plain(f"{error.message} What you typed is kept; try again."))
             self.app.report_error(error, "Could not add the user", quiet=True)
         else:
             self.dismiss(created)
