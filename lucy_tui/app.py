@@ -13,6 +13,7 @@ import httpx
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -30,6 +31,7 @@ from lucy_tui.backend import DEMO_LOGINS, Session, open_embedded_client
 from lucy_tui.config import Settings
 from lucy_tui.favourites import FavouritesStore
 from lucy_tui.list_snapshot import ListSnapshot
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.tokens import TokenStore, last_user, remember_user
 
@@ -143,7 +145,7 @@ class LucyApp(App[None]):
     async def _begin(self, session: Session) -> None:
         """A staff member is signed in: load their favourites, then the client list."""
         self._session = session
-        self.sub_title = f"{session.staff.name} ({session.staff.role.value})"
+        self.sub_title = printable(f"{session.staff.name} ({session.staff.role.value})")
         self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
         favourites = await asyncio.to_thread(self.favourites.load)
         if self.favourites.notice:
@@ -245,6 +247,30 @@ class LucyApp(App[None]):
         if callable(refresh):
             refresh()
 
+    # --- messages to the user -----------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a toast; every toast of this app is plain text, whatever ``markup`` says.
+
+        Toasts carry names, server messages and paths, so none is ever read as markup and
+        each loses its control characters here, the one place all of them pass.
+        """
+        super().notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     # --- errors -------------------------------------------------------------------------
 
     def report_error(
@@ -292,7 +318,7 @@ class LucyApp(App[None]):
             )
             if connecting:
                 self.dashboard.query_one("#status-line", Static).update(
-                    f"Not connected: {error.message} Press ctrl+r to try again."
+                    plain(f"Not connected: {error.message} Press ctrl+r to try again.")
                 )
         else:
             self.log.error("worker failed", worker=worker.name, error=repr(error))

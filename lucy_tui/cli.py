@@ -72,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _logout(server: str | None, insecure_storage: bool) -> int:
     from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.safe_text import printable
     from lucy_tui.tokens import TokenStore, last_user, remember_user
 
     if server is None:
@@ -79,7 +80,7 @@ def _logout(server: str | None, insecure_storage: bool) -> int:
         return 0
     email = last_user(data_dir(), server)
     if email is None:
-        print(f"No session stored for {server}.")
+        print(printable(f"No session stored for {server}."))
         return 0
     store = TokenStore(config_dir(), insecure_storage=insecure_storage)
     token = store.get(server, email)
@@ -87,7 +88,7 @@ def _logout(server: str | None, insecure_storage: bool) -> int:
         _revoke(server, token)
     store.delete(server, email)
     remember_user(data_dir(), server, None)
-    print(f"Signed out {email} from {server}; the stored token is forgotten.")
+    print(printable(f"Signed out {email} from {server}; the stored token is forgotten."))
     return 0
 
 
@@ -97,6 +98,7 @@ def _revoke(server: str, token: str) -> None:
 
     from lucy_tui.api.client import LucyClient
     from lucy_tui.api.errors import LucyError
+    from lucy_tui.safe_text import printable
 
     async def revoke() -> None:
         async with LucyClient(server, token=token, timeout=3.0, retries=0) as client:
@@ -105,7 +107,7 @@ def _revoke(server: str, token: str) -> None:
     try:
         asyncio.run(revoke())
     except LucyError as exc:
-        print(f"(The server could not be told: {exc.message})", file=sys.stderr)
+        print(printable(f"(The server could not be told: {exc.message})"), file=sys.stderr)
 
 
 if __name__ == "__main__":

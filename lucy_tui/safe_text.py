@@ -28,9 +28,17 @@ def printable(text: object) -> str:
     return UNPRINTABLE.sub(PLACEHOLDER, value)
 
 
-def plain(text: object, style: str = "") -> Content:
-    """Text from outside as a ``Content``: shown literally, brackets and all."""
-    return Content.styled(printable(text), style) if style else Content(printable(text))
+def plain(text: object, style: str = "", *, lines: bool = False) -> Content:
+    """Text from outside as a ``Content``: shown literally, brackets and all.
+
+    ``lines`` keeps the line breaks of a message written by the app over several lines
+    (a dialog's body); everything else unprintable is still replaced.
+    """
+    if lines:
+        value = "\n".join(printable(line) for line in str(text).split("\n"))
+    else:
+        value = printable(text)
+    return Content.styled(value, style) if style else Content(value)
 
 
 def escaped(text: object) -> str:

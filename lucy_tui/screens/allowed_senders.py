@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from lucy_tui.api import validation
 from lucy_tui.api.errors import LucyError, PreconditionFailedError, ValidationError
 from lucy_tui.api.models import MAX_ALLOWED_SENDERS, AllowedSenders
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 
 LIMIT_MESSAGE = (
@@ -115,11 +116,13 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="allowed-senders-dialog"):
-            yield Static(f"Allowed senders — {self.client_name}", classes="dialog-title")
+            yield Static(plain(f"Allowed senders — {self.client_name}"), classes="dialog-title")
             inbox = f" ({self.lucy_email})" if self.lucy_email else ""
             yield Static(
-                f"Mail from these addresses reaches the client's Lucy inbox{inbox}. "
-                f"At most {MAX_ALLOWED_SENDERS}.",
+                plain(
+                    f"Mail from these addresses reaches the client's Lucy inbox{inbox}. "
+                    f"At most {MAX_ALLOWED_SENDERS}."
+                ),
                 classes="dialog-body",
             )
             yield OptionList(id="sender-list")
@@ -174,7 +177,8 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
         options = self.query_one("#sender-list", OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        for key, address, state in self.edit.rows():
+        for key, outside_address, state in self.edit.rows():
+            address = printable(outside_address)
             if state == "removed":
                 prompt = Text.assemble((address, "strike dim"), ("   removed · unsaved", "italic"))
             elif state == "added":
@@ -190,12 +194,12 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             text += f" · {len(self.edit.added)} added, {len(self.edit.removed)} removed, unsaved"
         if count > MAX_ALLOWED_SENDERS:
             text += f" · remove {count - MAX_ALLOWED_SENDERS} before saving"
-        self.query_one("#sender-count", Static).update(text)
+        self.query_one("#sender-count", Static).update(plain(text))
 
     def _error(self, message: str, *, typing: bool = False) -> None:
         """The line under the field; ``typing``: it is about what is in the field now."""
         self._typing_problem = typing and bool(message)
-        self.query_one("#sender-error", Static).update(message)
+        self.query_one("#sender-error", Static).update(plain(message))
 
     # --- adding and removing --------------------------------------------------------------
 

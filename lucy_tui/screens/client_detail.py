@@ -10,6 +10,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientDetail
 from lucy_tui.messages import ClientChanged
+from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.screens.detail.banking import BankingTab
 from lucy_tui.screens.detail.base import DetailTab
@@ -49,7 +50,7 @@ class ClientDetailScreen(LucyScreen[None]):
         self._shown_tab = ""  # the tab shown last, asked before it is left
 
     def compose(self) -> ComposeResult:
-        yield Static(self.client_name, id="detail-title")
+        yield Static(plain(self.client_name), id="detail-title")
         with TabbedContent(id="detail-tabs"):
             for tab_id, title, tab_class in TABS:
                 with TabPane(title, id=tab_id):
@@ -68,7 +69,7 @@ class ClientDetailScreen(LucyScreen[None]):
             client = await self.app.session.client.client(self.client_id)
         except LucyError as error:
             self.query_one("#detail-title", Static).update(
-                f"{self.client_name} — could not load: {error.message} (ctrl+r to retry)"
+                plain(f"{self.client_name} — could not load: {error.message} (ctrl+r to retry)")
             )
             self.app.report_error(error, f"Could not load {self.client_name}", quiet=True)
             return
@@ -89,12 +90,14 @@ class ClientDetailScreen(LucyScreen[None]):
         client = self.client
         star = "★ " if self.client_id in self.app.dashboard.view.favourites else ""
         if client is None:
-            self.query_one("#detail-title", Static).update(f"{star}{self.client_name}")
+            self.query_one("#detail-title", Static).update(plain(f"{star}{self.client_name}"))
             return
         hidden = "  · hidden from employees" if client.hidden else ""
         self.query_one("#detail-title", Static).update(
-            f"{star}{client.name}  ·  {client.enterprise_number}  ·  {client.status.label}"
-            f"  ·  {client.plan.label}{hidden}"
+            plain(
+                f"{star}{client.name}  ·  {client.enterprise_number}  ·  {client.status.label}"
+                f"  ·  {client.plan.label}{hidden}"
+            )
         )
 
     # --- tabs -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from lucy_tui.api.models import (
     DocumentActionResult,
     DocumentStatus,
 )
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 from lucy_tui.widgets.document_table import fit, format_amount, format_date
 
@@ -148,22 +149,23 @@ class PendingAction:
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-# Pieces of a Content: plain text, or (text, Textual style) so theme variables work.
+# Pieces of a Content: plain text, or (text, Textual style) so theme variables work. Both
+# are text, never markup; what came from the server also goes through printable().
 Part = str | tuple[str, str]
 
 
 def document_parts(document: Document) -> list[Part]:
     return [
         f"  {format_date(document)}  ",
-        (fit(document.counterparty, 32), "bold"),
-        f" {format_amount(document.amount, document.currency):>15}\n",
+        (fit(printable(document.counterparty), 32), "bold"),
+        f" {printable(format_amount(document.amount, document.currency)):>15}\n",
     ]
 
 
 def describe_plan(plan: ActionPlan) -> Content:
     """The confirmation's body: what will be sent, where, and what is left out and why."""
     kind, count = plan.kind, len(plan.eligible)
-    destination = f" to {plan.package}" if plan.package else ""
+    destination = printable(f" to {plan.package}") if plan.package else ""
     parts: list[Part] = []
     if count:
         done = "sent" if kind is ActionKind.SEND else "resent"
@@ -181,7 +183,7 @@ def describe_plan(plan: ActionPlan) -> Content:
             parts.append(("\nNot included:\n", "bold"))
         for exclusion in plan.exclusions:
             label = plural(len(exclusion.documents), f"{exclusion.status.label} document")
-            parts += ["  • ", (label, "bold"), f": {exclusion.reason}\n"]
+            parts += ["  • ", (label, "bold"), f": {printable(exclusion.reason)}\n"]
     if plan.untyped:
         has, it, they = ("has", "it", "it") if plan.untyped == 1 else ("have", "them", "they")
         parts.append(
@@ -245,7 +247,7 @@ class ConfirmActionScreen(LucyModal[bool]):
             destination = f" to {self.plan.package}" if self.plan.package else ""
             title = f"{kind.verb} {plural(count, 'document')}{destination}?{again}"
         with Vertical(classes="dialog", id="document-action-confirm"):
-            yield Static(title, classes="dialog-title", id="confirm-title")
+            yield Static(plain(title), classes="dialog-title", id="confirm-title")
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(describe_plan(self.plan), id="confirm-body")
             with Horizontal(classes="dialog-buttons"):
@@ -303,13 +305,13 @@ def describe_results(
         if document is not None:
             parts += [
                 f"{format_date(document)}  ",
-                (fit(document.counterparty, 30), "bold"),
-                f" {format_amount(document.amount, document.currency):>15}",
+                (fit(printable(document.counterparty), 30), "bold"),
+                f" {printable(format_amount(document.amount, document.currency)):>15}",
             ]
         else:
             parts.append(f"document {result.document_id}")
         if result.message:
-            parts.append((f"\n{'':<15}{result.message}", "$text-muted"))
+            parts.append((f"\n{'':<15}{printable(result.message)}", "$text-muted"))
         parts.append("\n")
     return Content.assemble(*parts).rstrip()
 
@@ -331,7 +333,9 @@ class ActionResultsScreen(LucyModal[None]):
     def compose(self) -> ComposeResult:
         summary = summarize_results(self.kind, self.results)
         with Vertical(classes="dialog", id="document-action-results"):
-            yield Static(f"{self.kind.verb}: {summary}", classes="dialog-title", id="results-title")
+            yield Static(
+                plain(f"{self.kind.verb}: {summary}"), classes="dialog-title", id="results-title"
+            )
             with VerticalScroll(id="results-scroll"):
                 yield Static(
                     describe_results(self.kind, self.results, self.documents),

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.base import LucyModal
 
 FILTER_HELP = """\
@@ -56,12 +57,13 @@ class HelpScreen(LucyModal[None]):
         table = Table(box=None, show_header=False, padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
+        # Keys come from the user's keymap and descriptions from code: both are text.
         for keys, description in self.keys:
-            table.add_row(keys, description)
+            table.add_row(Text(printable(keys)), Text(printable(description)))
         table.add_section()
         for keys, description in GLOBAL_KEYS:
             if description not in {d for _, d in self.keys}:
-                table.add_row(keys, description)
+                table.add_row(Text(keys), Text(description))
         with VerticalScroll(classes="dialog", id="help"):
             yield Static("Keys on this screen", classes="dialog-title")
             yield Static(table)

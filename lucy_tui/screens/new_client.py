@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from pydantic import ValidationError as ModelValidationError
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from lucy_tui.api import validation
 from lucy_tui.api.errors import ConflictError, LucyError, ValidationError
 from lucy_tui.api.models import ClientCreate, ClientDetail, Plan
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 
 CHECKS = {
@@ -77,8 +79,13 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
         except LucyError as exc:
             self._show_error("form", f"Could not load teams and staff: {exc}")
             return
-        self.query_one("#team", Select).set_options((team.name, team.id) for team in teams)
-        self.query_one("#contact", Select).set_options((person.name, person.id) for person in staff)
+        # Select prompts are read as markup: names from the server go in as Text.
+        self.query_one("#team", Select).set_options(
+            (Text(printable(team.name)), team.id) for team in teams
+        )
+        self.query_one("#contact", Select).set_options(
+            (Text(printable(person.name)), person.id) for person in staff
+        )
         me = self.app.session.staff
         if any(person.id == me.id for person in staff):
             self.query_one("#contact", Select).value = me.id
@@ -87,7 +94,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
 
     def _show_error(self, field: str, message: str) -> None:
         error = self.query_one(f"#{field}-error", Static)
-        error.update(message)
+        error.update(plain(message))
         if field != "form":
             self.query_one(f"#{field}", Input).set_class(bool(message), "-invalid")
 

@@ -1,4 +1,7 @@
-"""A small modal that asks for one line of text (a path, for instance)."""
+"""Small modals: one line of text (a path, for instance), or yes/no.
+
+Their titles, questions and labels are plain text (they carry names and paths), never markup.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 
 
@@ -22,9 +26,9 @@ class PromptScreen(LucyModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Label(self.question)
-            yield Input(self.value, id="prompt-input")
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Label(plain(self.question))
+            yield Input(printable(self.value), id="prompt-input")
             yield Static("", id="prompt-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
@@ -58,11 +62,11 @@ class ConfirmScreen(LucyModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.body, lines=True), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
-                yield Button(f"{self.no} (n)", id="no")
+                yield Button(plain(f"{self.yes} (y)"), variant="primary", id="yes")
+                yield Button(plain(f"{self.no} (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

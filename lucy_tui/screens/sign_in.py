@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from lucy_tui.api.errors import LucyError, RateLimitedError, UnauthorizedError, UnreachableError
 from lucy_tui.api.models import LoginResponse
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyScreen
 
 
@@ -25,11 +26,11 @@ class SignInScreen(LucyScreen[LoginResponse]):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="sign-in", classes="dialog"):
             yield Static("Lucy for accountants", classes="dialog-title")
-            yield Static(f"Sign in to {self.server}", id="sign-in-server")
+            yield Static(plain(f"Sign in to {self.server}"), id="sign-in-server")
             if self.reason:
-                yield Static(self.reason, id="sign-in-reason", classes="notice")
+                yield Static(plain(self.reason), id="sign-in-reason", classes="notice")
             yield Label("Email")
-            yield Input(self.email, placeholder="you@your-firm.be", id="email")
+            yield Input(printable(self.email), placeholder="you@your-firm.be", id="email")
             yield Label("Password")
             yield Input(password=True, id="password")
             yield Static("", id="sign-in-error", classes="field-error")
@@ -55,7 +56,7 @@ class SignInScreen(LucyScreen[LoginResponse]):
         self._sign_in(email, password)
 
     def _error(self, message: str) -> None:
-        self.query_one("#sign-in-error", Static).update(message)
+        self.query_one("#sign-in-error", Static).update(plain(message))
 
     @work(exclusive=True, exit_on_error=False)
     async def _sign_in(self, email: str, password: str) -> None:

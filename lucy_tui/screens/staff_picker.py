@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import Staff
+from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyModal
 
 NOBODY = "nobody"
@@ -41,7 +42,7 @@ class StaffPickerScreen(LucyModal[StaffChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="staff-picker"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(plain(self.title_text), classes="dialog-title")
             yield OptionList(id="staff-list")
             yield Static("", id="staff-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -65,19 +66,19 @@ class StaffPickerScreen(LucyModal[StaffChoice | None]):
         except LucyError as error:
             options.loading = False
             self.query_one("#staff-error", Static).update(
-                f"Could not load the staff: {error.message} Press ctrl+r to try again."
+                plain(f"Could not load the staff: {error.message} Press ctrl+r to try again.")
             )
             self.app.report_error(error, "Could not load the staff", quiet=True)
             return
         options.loading = False
         options.clear_options()
         if self.none_label:
-            options.add_option(Option(self.none_label, id=NOBODY))
+            options.add_option(Option(plain(self.none_label), id=NOBODY))
         for person in self.staff:
             mark = "  (current)" if person.id == self.current_id else ""
             role = "admin" if person.is_admin else "employee"
             options.add_option(
-                Option(f"{person.name} <{person.email}>, {role}{mark}", id=str(person.id))
+                Option(plain(f"{person.name} <{person.email}>, {role}{mark}"), id=str(person.id))
             )
         current = NOBODY if self.current_id is None else str(self.current_id)
         try:

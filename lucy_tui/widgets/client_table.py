@@ -24,6 +24,7 @@ from textual.strip import Strip
 from lucy_tui.api.models import ClientStatus
 from lucy_tui.client_rows import COLUMNS, ClientRow, Column, ColumnSpec
 from lucy_tui.client_view import ClientView
+from lucy_tui.safe_text import printable
 
 GAP = 1
 HEADER_HEIGHT = 1
@@ -333,6 +334,8 @@ class ClientTable(ScrollView, can_focus=True):
         is_cursor: bool,
     ) -> list[Segment]:
         def text(value: str, style: Style | None = None, right: bool = False) -> list[Segment]:
+            # Segments go straight to the terminal: server text loses its control characters.
+            value = printable(value)
             fitted = value.rjust(width)[-width:] if right else set_cell_size(value, width)
             return [Segment(fitted, base + style if style and not is_cursor else base)]
 

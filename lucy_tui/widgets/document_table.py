@@ -35,6 +35,7 @@ from lucy_tui.api.models import (
     DocumentStatus,
     DocumentType,
 )
+from lucy_tui.safe_text import printable
 
 GAP = 1
 HEADER_HEIGHT = 1
@@ -594,7 +595,7 @@ class DocumentTable(ScrollView, can_focus=True):
         else:
             text = self.empty_message
         style = base + self._style("empty")
-        return Strip([Segment("  " + text, style)]).adjust_cell_length(width, base)
+        return Strip([Segment("  " + printable(text), style)]).adjust_cell_length(width, base)
 
     def _header(self, width: int, base: Style) -> Strip:
         header = base + self._style("header")
@@ -650,6 +651,8 @@ class DocumentTable(ScrollView, can_focus=True):
         is_cursor: bool,
     ) -> list[Segment]:
         def text(value: str, style: str | None = None, right: bool = False) -> list[Segment]:
+            # Segments go straight to the terminal: server text loses its control characters.
+            value = printable(value)
             fitted = value.rjust(width)[-width:] if right else fit(value, width)
             # On the cursor row the cursor's colours win (the status badge keeps its own).
             if style and not is_cursor:
