@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 APP_NAME = "lucy-tui"
@@ -43,3 +45,30 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the user only."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def make_private(directory: Path) -> bool:
+    """Make ``directory`` itself readable by the user only; never the target of a link.
+
+    A config dir that is a symbolic link (to a dotfiles checkout, a synced folder) is left
+    as it is: its target is the user's to set, and changing it could lock out whatever
+    else lives there. The files written inside are private on their own (0600). Returns
+    whether the mode was set.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    if not hasattr(os, "fchmod") or not getattr(os, "O_NOFOLLOW", 0):
+        return False  # no way to change a mode without following links here (Windows)
+    try:
+        fd = os.open(directory, flags)
+    except OSError as exc:
+        # O_NOFOLLOW refuses a link: ENOTDIR beside O_DIRECTORY on Linux, else ELOOP (EMLINK
+        # on FreeBSD). Anything else (not there, not a folder) is the caller's to hear.
+        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR) and directory.is_symlink():
+            return False
+        raise
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+    return True

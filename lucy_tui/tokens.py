@@ -7,13 +7,14 @@ is told once. ``insecure_storage`` forces that file.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
-from lucy_tui.atomic import set_aside, write_atomic
-from lucy_tui.paths import ensure_private_dir
+from lucy_tui.atomic import write_atomic
+from lucy_tui.local_files import Damaged, json_document, load_local
+from lucy_tui.paths import ensure_private_dir, make_private
 
 SERVICE = "lucy-tui"
 FALLBACK_FILE = "tokens.json"
@@ -89,20 +90,17 @@ class TokenStore:
     # --- fallback file ------------------------------------------------------------------
 
     def _read_file(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.fallback_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                set_aside(self.fallback_path)
-            self.notice = (
-                f"The token file {self.fallback_path} was damaged and set aside; sign in again."
-            )
-            return {}
-        return (
-            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+        """The tokens in the file; a damaged file, or a link in its place, is set aside."""
+        loaded = load_local(
+            self.fallback_path,
+            _read_entries,
+            label="The token file",
+            consequence="sign in again",
+            follow_symlinks=False,  # a token is never read from, or written to, elsewhere
         )
+        if loaded.notice:
+            self.notice = loaded.notice
+        return loaded.value or {}
 
     def _write_file_entry(self, account: str, token: str) -> None:
         first_use = not self.fallback_path.exists()
@@ -123,8 +121,15 @@ class TokenStore:
 
     def _write_file(self, entries: dict[str, str]) -> None:
         ensure_private_dir(self.config_dir)
-        os.chmod(self.config_dir, 0o700)
+        make_private(self.config_dir)  # not through a link: its target is not ours to change
         write_atomic(self.fallback_path, json.dumps(entries, indent=1), mode=0o600)
+
+
+def _read_entries(raw: bytes) -> dict[str, str]:
+    data: Any = json_document(raw)
+    if not isinstance(data, dict):
+        raise Damaged("it is not a JSON object of tokens")
+    return {k: v for k, v in data.items() if isinstance(v, str)}  # other entries: unusable
 
 
 LAST_USERS_FILE = "last-users.json"
@@ -132,24 +137,34 @@ LAST_USERS_FILE = "last-users.json"
 
 def last_user(data_dir: Path, server: str) -> str | None:
     """The email last signed in on ``server``, to prefill the sign-in and find the token."""
-    try:
-        data = json.loads((data_dir / LAST_USERS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = data.get(server) if isinstance(data, dict) else None
+    value = _read_last_users(data_dir / LAST_USERS_FILE).get(server)
     return value if isinstance(value, str) else None
 
 
 def remember_user(data_dir: Path, server: str, email: str | None) -> None:
     path = data_dir / LAST_USERS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
-    except (OSError, ValueError):
-        data = {}
+    data = _read_last_users(path)
     if email is None:
         data.pop(server, None)
     else:
         data[server] = email
     write_atomic(path, json.dumps(data, indent=1))
+
+
+def _read_last_users(path: Path) -> dict[str, Any]:
+    """Server -> last email. It only prefills the sign-in, so a file it cannot read is set
+    aside without a notice: the sign-in screen asking for the email says enough."""
+    loaded = load_local(
+        path,
+        _read_object,
+        label="The list of last users",
+        consequence="the sign-in asks for the email",
+    )
+    return loaded.value or {}
+
+
+def _read_object(raw: bytes) -> dict[str, Any]:
+    data = json_document(raw)
+    if not isinstance(data, dict):
+        raise Damaged("it is not a JSON object")
+    return data

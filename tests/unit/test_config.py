@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lucy_tui import config as config_module
+from lucy_tui import local_files
 from lucy_tui.config import CONFIG_FILE, Settings, load_settings
 
 
@@ -185,12 +185,14 @@ def test_a_broken_file_that_cannot_be_moved_is_still_reported(
     def cannot_move(target: Path) -> Path:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(config_module, "set_aside", cannot_move)
+    monkeypatch.setattr(local_files, "set_aside", cannot_move)
     settings = load_settings(tmp_path)
     assert path.exists()
     assert settings.notice is not None
-    assert "defaults are used" in settings.notice
-    assert "set aside" not in settings.notice
+    assert settings.notice == (
+        f"Your config file {path} was damaged (Invalid value (at end of document)) and "
+        "could not be set aside (Permission denied): defaults are used."
+    )
 
 
 def test_an_unreadable_config_is_reported_not_raised(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lucy_tui import favourites as favourites_module
+from lucy_tui import local_files
 from lucy_tui.favourites import FavouritesStore
 
 SERVER = "https://lucy.example.be"
@@ -182,9 +182,13 @@ def test_a_damaged_file_that_cannot_be_moved_is_still_reported(
     def cannot_move(path: Path) -> Path:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(favourites_module, "set_aside", cannot_move)
+    monkeypatch.setattr(local_files, "set_aside", cannot_move)
     assert favs.load() == set()
-    assert favs.notice == "Your favourites file is damaged; starting without favourites."
+    assert favs.notice == (
+        f"Your favourites file {favs.path} was damaged (Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1)) and could not be set aside (Permission "
+        "denied): favourites start empty."
+    )
     assert favs.path.exists()
 
 
@@ -192,8 +196,11 @@ def test_an_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
     favs = store(tmp_path)
     favs.path.mkdir(parents=True)  # a directory where the file should be: reading fails
     assert favs.load() == set()
-    assert favs.notice is not None
-    assert favs.notice.startswith("Could not read your favourites")
+    assert favs.notice == (
+        f"Your favourites file {favs.path} could not be read (it is not a regular file): "
+        "favourites start empty."
+    )
+    assert favs.path.is_dir()  # not ours to move
 
 
 def test_a_file_that_is_not_utf8_is_set_aside_not_raised(tmp_path: Path) -> None:

@@ -367,3 +367,70 @@ def test_a_damaged_last_users_file_is_ignored_and_overwritten(
     assert last_user(tmp_path, SERVER) is None
     remember_user(tmp_path, SERVER, "eline@firm.be")
     assert last_user(tmp_path, SERVER) == "eline@firm.be"
+
+
+# --- symbolic links ------------------------------------------------------------------------------
+
+
+def test_a_symlinked_config_dir_keeps_its_targets_mode(
+    no_keyring: KeyringBackend, tmp_path: Path
+) -> None:
+    target = tmp_path / "dotfiles" / "lucy-tui"
+    target.mkdir(parents=True)
+    os.chmod(target, 0o755)
+    link = tmp_path / "config"
+    link.symlink_to(target, target_is_directory=True)
+    store = TokenStore(link)
+    store.set(SERVER, USER, "secret")
+    assert mode(target) == 0o755  # the link was not followed to change the mode
+    assert link.is_symlink()
+    assert stat.S_ISREG(os.lstat(target / FALLBACK_FILE).st_mode)
+    assert mode(target / FALLBACK_FILE) == 0o600  # the token itself is still private
+    assert TokenStore(link).get(SERVER, USER) == "secret"
+
+
+def test_a_config_dir_under_a_symlinked_parent_is_still_made_private(
+    no_keyring: KeyringBackend, tmp_path: Path
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "home").symlink_to(tmp_path / "real", target_is_directory=True)
+    config_dir = tmp_path / "home" / "lucy-tui"
+    config_dir.mkdir(mode=0o755)
+    os.chmod(config_dir, 0o755)
+    TokenStore(config_dir).set(SERVER, USER, "secret")
+    assert mode(tmp_path / "real" / "lucy-tui") == 0o700  # only the last part was a link: fine
+
+
+def test_a_token_file_that_is_a_link_is_never_read_nor_written_through(
+    no_keyring: KeyringBackend, config_dir: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({ACCOUNT: "planted"}))
+    os.chmod(elsewhere, 0o644)
+    config_dir.mkdir(parents=True)
+    link = config_dir / FALLBACK_FILE
+    link.symlink_to(elsewhere)
+    store = TokenStore(config_dir)
+    assert store.get(SERVER, USER) is None  # not the planted token
+    assert store.notice == (
+        "The token file was damaged (it is a symbolic link, which is not followed) and was "
+        f"set aside as {config_dir / 'tokens.json.corrupt'}: sign in again."
+    )
+    assert (config_dir / "tokens.json.corrupt").is_symlink()
+    store.set(SERVER, USER, "fresh")
+    assert not link.is_symlink() and mode(link) == 0o600
+    assert file_entries(config_dir) == {ACCOUNT: "fresh"}
+    assert json.loads(elsewhere.read_text()) == {ACCOUNT: "planted"}  # untouched
+    assert mode(elsewhere) == 0o644
+
+
+def test_a_token_file_link_planted_before_the_first_write_is_replaced_not_followed(
+    no_keyring: KeyringBackend, config_dir: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's file")
+    config_dir.mkdir(parents=True)
+    (config_dir / FALLBACK_FILE).symlink_to(victim)
+    TokenStore(config_dir).set(SERVER, USER, "secret")
+    assert victim.read_text() == "someone else's file"
+    assert file_entries(config_dir) == {ACCOUNT: "secret"}
