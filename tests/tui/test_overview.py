@@ -207,6 +207,66 @@ async def test_registered_elsewhere_names_the_provider_and_receiving_stays_off(m
         assert (await app.session.client.peppol(KROON)).receiving is False
 
 
+async def test_hostile_server_text_is_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    name = f"{MARKUP} {BIDI}"
+    poison(
+        data_dir,
+        db.clients,
+        db.clients.c.id == KROON,
+        name=name,
+        street=OSC52,
+        postal_code="9000",
+        city=CLICK,
+        vat_number=f"BE{CLEAR}",  # the Lucy inbox address is made from it
+        enterprise_number=CLICK,
+    )
+    registrations = db.peppol_registrations
+    poison(
+        data_dir,
+        registrations,
+        registrations.c.client_id == KROON,
+        participant_id=OSC52,
+        other_provider=CLICK,
+    )
+    senders = db.allowed_senders
+    engine = db.make_engine(data_dir / "demo.db")
+    with engine.begin() as conn:
+        conn.execute(senders.insert().values(client_id=KROON, position=0, email=MARKUP))
+    engine.dispose()
+
+    inbox = f"be{CLEAR}@".lower()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        _, tab = await open_overview(pilot, name)
+        assert_literal(text_of(tab, "#peppol-participant"), OSC52)
+        assert_literal(text_of(tab, "#peppol-elsewhere"), CLICK)
+        assert_literal(text_of(tab, "#peppol-receiving-reason"), CLICK)
+        assert_literal(text_of(tab, "#client-address"), f"{OSC52}, 9000 {CLICK}")
+        assert_literal(text_of(tab, "#client-vat"), f"BE{CLEAR}")
+        assert_literal(text_of(tab, "#client-enterprise"), CLICK)
+        assert_literal(text_of(tab, "#lucy-email"), inbox)
+        assert_literal(text_of(tab, "#allowed-senders"), MARKUP)
+
+        await pilot.press("r")  # refused: the toast names the other provider
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert_literal(toasts(app)[-1], CLICK)
+
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert_literal(text_of(app.screen, ".dialog-body"), f"Hide {name} from employees?")
+        await pilot.press("n")
+        await settle(pilot)
+
+        await pilot.press("y")  # what is copied is what is shown, never a control sequence
+        await settle(pilot)
+        assert app.clipboard == printable(tab.client.lucy_email if tab.client else "")
+        assert_literal(app.clipboard, inbox)
+        assert_literal(toasts(app)[-1], f"Copied {inbox}")
+        assert app.is_running
+
+
 # --- hide from employees ------------------------------------------------------------------
 
 

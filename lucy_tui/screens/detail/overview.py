@@ -31,6 +31,7 @@ from lucy_tui.api.models import (
     ClientUpdate,
     PeppolRegistration,
 )
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
@@ -163,23 +164,27 @@ class OverviewTab(DetailTab, can_focus=True):
         self._set_switch("#hidden-switch", client.hidden, disabled=not admin)
         self._line("#hidden-reason", "" if admin else ONLY_ADMINS_HIDE)
         contact = client.client_contact.name if client.client_contact else "Nobody yet"
-        self.query_one("#client-contact", Static).update(contact)
+        self.query_one("#client-contact", Static).update(plain(contact))
         self.query_one("#contact-button", Button).disabled = not admin
         self._line("#contact-reason", "" if admin else ONLY_ADMINS_CONTACT)
-        self.query_one("#lucy-email", Static).update(client.lucy_email)
+        self.query_one("#lucy-email", Static).update(plain(client.lucy_email))
 
-        self.query_one("#client-status", Static).update(self._status_text(client))
-        self.query_one("#client-plan", Static).update(self._plan_text(client))
-        self.query_one("#client-enterprise", Static).update(client.enterprise_number)
-        self.query_one("#client-vat", Static).update(client.vat_number)
+        self.query_one("#client-status", Static).update(plain(self._status_text(client)))
+        self.query_one("#client-plan", Static).update(plain(self._plan_text(client)))
+        self.query_one("#client-enterprise", Static).update(plain(client.enterprise_number))
+        self.query_one("#client-vat", Static).update(plain(client.vat_number))
         address = client.address
         parts = [address.street, f"{address.postal_code} {address.city}".strip(), address.country]
         self.query_one("#client-address", Static).update(
-            ", ".join(part for part in parts if part) or "—"
+            plain(", ".join(part for part in parts if part) or "—")
         )
         teams = ", ".join(team.name for team in client.teams)
-        self.query_one("#client-teams", Static).update(teams or "No team (visible to all staff)")
-        self.query_one("#client-firm-contact", Static).update(client.contact_name or "Nobody yet")
+        self.query_one("#client-teams", Static).update(
+            plain(teams or "No team (visible to all staff)")
+        )
+        self.query_one("#client-firm-contact", Static).update(
+            plain(client.contact_name or "Nobody yet")
+        )
 
     def _status_text(self, client: ClientDetail) -> str:
         text = f"{client.status.label} · created {_day(client.created_at)}"
@@ -206,9 +211,9 @@ class OverviewTab(DetailTab, can_focus=True):
         return f"{client.plan.label} · trial ends {_day(client.trial_ends_on)} ({left})"
 
     def _line(self, selector: str, text: str) -> None:
-        """A warning or reason line: shown only when there is something to say."""
+        """A warning or reason line, as plain text: shown only when there is something to say."""
         line = self.query_one(selector, Static)
-        line.update(text)
+        line.update(plain(text))
         line.display = bool(text)
 
     def _set_switch(self, selector: str, value: bool, *, disabled: bool = False) -> None:
@@ -222,7 +227,7 @@ class OverviewTab(DetailTab, can_focus=True):
         peppol = self.peppol
         if peppol is None:
             return
-        self.query_one("#peppol-participant", Static).update(peppol.participant_id)
+        self.query_one("#peppol-participant", Static).update(plain(peppol.participant_id))
         blocked = self._receiving_blocked()
         self._set_switch("#peppol-sending", peppol.sending)
         self._set_switch("#peppol-receiving", peppol.receiving, disabled=blocked is not None)
@@ -263,7 +268,7 @@ class OverviewTab(DetailTab, can_focus=True):
             shown = ", ".join(senders.senders[:SENDERS_SHOWN])
             more = f" and {count - SENDERS_SHOWN} more" if count > SENDERS_SHOWN else ""
             text = f"{count} of {MAX_ALLOWED_SENDERS}: {shown}{more}"
-        self.query_one("#allowed-senders", Static).update(text)
+        self.query_one("#allowed-senders", Static).update(plain(text))
 
     # --- Peppol ---------------------------------------------------------------------------
 
@@ -288,7 +293,13 @@ class OverviewTab(DetailTab, can_focus=True):
         assert self.peppol is not None
         blocked = self._receiving_blocked()
         if blocked is not None:
-            self.notify(blocked, title="Peppol receiving", severity="warning", timeout=8)
+            self.notify(
+                printable(blocked),
+                title="Peppol receiving",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
             return
         self._request_peppol("receiving", not self.peppol.receiving)
 
@@ -322,7 +333,7 @@ class OverviewTab(DetailTab, can_focus=True):
         self.app.push_screen(
             ConfirmScreen(
                 f"Switch Peppol {what} off?",
-                f"Unsubscribe {self.client_name} from the Peppol network for {what}? "
+                f"Unsubscribe {printable(self.client_name)} from the Peppol network for {what}? "
                 + (
                     "Invoices will no longer be sent over Peppol from Lucy."
                     if what == "sending"
@@ -362,7 +373,9 @@ class OverviewTab(DetailTab, can_focus=True):
         finally:
             self._saving = False
         state = _on_off(sending if what == "sending" else receiving)
-        self.notify(f"Peppol {what} is now {state} for {self.client_name}.")
+        self.notify(
+            printable(f"Peppol {what} is now {state} for {self.client_name}."), markup=False
+        )
         self._show_peppol()
         self.detail_screen.load_client()
 
@@ -376,7 +389,7 @@ class OverviewTab(DetailTab, can_focus=True):
             return
         assert self.client is not None
         hide = not self.client.hidden
-        name = self.client_name
+        name = printable(self.client_name)
         if hide:
             title, body, yes = (
                 "Hide from employees?",
@@ -425,12 +438,12 @@ class OverviewTab(DetailTab, can_focus=True):
             who = choice.name if choice.staff_id is not None else "nobody"
             self._save_client(
                 ClientUpdate(client_contact_id=choice.staff_id),
-                f"The client-facing contact of {self.client_name} is now {who}.",
+                printable(f"The client-facing contact of {self.client_name} is now {who}."),
             )
 
         self.app.push_screen(
             StaffPickerScreen(
-                f"Client-facing contact of {self.client_name}",
+                printable(f"Client-facing contact of {self.client_name}"),
                 current,
                 none_label="Nobody (no client-facing contact)",
             ),
@@ -459,7 +472,7 @@ class OverviewTab(DetailTab, can_focus=True):
             return
         finally:
             self._saving = False
-        self.notify(done)
+        self.notify(printable(done), markup=False)
         # The answer is the client's new state: header, dashboard row and this tab follow.
         self.detail_screen.client_changed(updated)
 
@@ -470,8 +483,10 @@ class OverviewTab(DetailTab, can_focus=True):
         if self.client is None:
             self.notify("The overview is still loading; try again in a moment.")
             return
-        self.app.copy_to_clipboard(self.client.lucy_email)
-        self.notify(f"Copied {self.client.lucy_email} to the clipboard.")
+        # What is copied is what is shown: a control character pasted into a shell runs.
+        address = printable(self.client.lucy_email)
+        self.app.copy_to_clipboard(address)
+        self.notify(f"Copied {address} to the clipboard.", markup=False)
 
     @on(Button.Pressed, "#senders-button")
     def action_allowed_senders(self) -> None:
