@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from lucy_server import db, idempotency
+from lucy_server import db, idempotency, instances, openapi
 from lucy_server.catalogue import install_catalogue
 from lucy_server.errors import install_error_handlers
 from lucy_server.limits import BodySizeLimitMiddleware
@@ -55,7 +55,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    state = ServerState(engine=engine, clock=clock or utc_now, token_ttl=token_ttl)
+    clock = clock or utc_now
+    state = ServerState(
+        engine=engine,
+        clock=clock,
+        token_ttl=token_ttl,
+        instance=instances.register(engine, clock()),
+    )
     app.state.lucy = state
     install_error_handlers(app)
     for module in (
@@ -72,5 +78,6 @@ def create_app(
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     idempotency.install(app, lambda: state, frozenset({LOGIN_PATH}))
+    openapi.install(app, exempt_posts=frozenset({LOGIN_PATH}))
     app.add_middleware(BodySizeLimitMiddleware)
     return app

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from lucy_server import db
 from lucy_server.errors import ApiError
-from lucy_server.security import new_token, token_digest
+from lucy_server.security import hash_password, new_token, token_digest
 from lucy_server.state import ServerState, get_state
 from lucy_tui.api.models import Role, Staff, Team
+from lucy_tui.api.validation import email_key
 
 PRINCIPAL_SCOPE_KEY = "lucy.principal"
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -78,7 +80,15 @@ def unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers=_CHALLENGE)
 
 
-def current_principal(request: Request) -> Principal:
+# Declares the bearer scheme in the OpenAPI; the token is read by current_principal itself,
+# so that every way of getting it wrong answers the API's own 401 body.
+_BEARER = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login")
+
+
+def current_principal(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
+) -> Principal:
     """The dependency of every protected endpoint."""
     cached = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if isinstance(cached, Principal):
@@ -150,3 +160,53 @@ def open_session(
         )
     )
     return token, expires_at
+
+
+def find_staff(conn: Connection, email: str) -> Any:
+    """The staff member an address names, compared by :func:`email_key` (fullwidth
+    ``admin@...`` is ``admin@...``). Staff are few, so every address is keyed here: rows
+    stored before keys existed need no migration. Should two stored addresses share a key,
+    the one spelled exactly as typed wins, else the oldest."""
+    key = email_key(email)
+    rows = conn.execute(
+        select(db.staff.c.id, db.staff.c.email, db.staff.c.password_hash).order_by(db.staff.c.id)
+    ).all()
+    matches = [row for row in rows if email_key(row.email) == key]
+    exact = [row for row in matches if row.email == email.strip().lower()]
+    found = exact or matches
+    return found[0] if found else None
+
+
+def add_staff(
+    conn: Connection,
+    *,
+    name: str,
+    email: str,
+    role: Role,
+    password: str,
+    team_ids: list[int] | None = None,
+) -> int:
+    """A new staff member; 409 ``duplicate_staff`` when the address is taken, in any
+    spelling that :func:`email_key` folds together (case, ``ß``, fullwidth letters)."""
+    if find_staff(conn, email) is not None:
+        raise ApiError(
+            409,
+            "duplicate_staff",
+            f"A staff member with the address {email} (or one that reads the same) exists",
+            [{"field": "email", "message": "This address is already a staff member's"}],
+        )
+    staff_id = db.inserted_id(
+        conn.execute(
+            db.staff.insert().values(
+                name=name,
+                email=email.strip().lower(),
+                role=role.value,
+                password_hash=hash_password(password),
+            )
+        )
+    )
+    if team_ids:
+        conn.execute(
+            db.staff_teams.insert(), [{"staff_id": staff_id, "team_id": t} for t in team_ids]
+        )
+    return staff_id

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.pool import QueuePool
@@ -71,7 +72,8 @@ staff = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("email", String(254), nullable=False, unique=True),  # stored lowercased
+    # stored lowercased; compared by validation.email_key (auth.find_staff)
+    Column("email", String(254), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("password_hash", String(300), nullable=False),
 )
@@ -149,7 +151,9 @@ client_users = Table(
     Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False, default=""),
     Column("email", String(254), nullable=False),
-    Column("email_key", String(254), nullable=False),  # lowercased, for uniqueness
+    # validation.email_key (NFKC, casefolded), for uniqueness; rows of older versions hold
+    # the address lowercased, so the check also compares the addresses themselves
+    Column("email_key", String(254), nullable=False),
     Column("status", String(20), nullable=False),
     Column("invited_at", UTCDateTime),
     UniqueConstraint("client_id", "email_key", name="uq_client_users_email"),
@@ -324,8 +328,31 @@ idempotency_records = Table(
     Column("content_type", String(100)),
     Column("headers", Text),  # JSON object of replayed headers (ETag, Location)
     Column("body", LargeBinary),
+    # added after the first release (see upgrade_schema): the request's sha256 fingerprint
+    # (method, path, staff, body) and the server instance that claimed the key
+    Column("fingerprint", String(64)),
+    Column("instance_id", String(32)),
     UniqueConstraint("staff_id", "key", name="uq_idempotency_staff_key"),
 )
+
+# One row per server process that ran against this database (lucy_server.instances): an
+# in-progress idempotency claim of an instance known to be gone can be taken over at once.
+server_instances = Table(
+    "server_instances",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("host", String(300), nullable=False),  # hostname, boot id, pid namespace
+    Column("pid", Integer, nullable=False),
+    Column("process_started", String(40)),  # the process's start as the OS tells it
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
+# Columns added to existing tables since the first release, nullable so that old rows stay
+# valid: databases made by earlier versions (the embedded demo firm in the user's data dir)
+# get them at start-up (no migration framework yet; this list is its stand-in).
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "idempotency_records": ("fingerprint", "instance_id"),
+}
 
 
 # --- engine -------------------------------------------------------------------------------
@@ -396,6 +423,27 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def create_schema(engine: Engine) -> None:
     metadata.create_all(engine)
+    upgrade_schema(engine)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Add the columns of :data:`ADDED_COLUMNS` that an older database lacks.
+
+    Looked at again inside the write transaction, so two servers starting at once over one
+    database do not both add a column."""
+
+    def missing(conn: Connection, table_name: str) -> list[str]:
+        present = {column["name"] for column in inspect(conn).get_columns(table_name)}
+        return [name for name in ADDED_COLUMNS[table_name] if name not in present]
+
+    with engine.connect() as conn:
+        todo = [name for name in ADDED_COLUMNS if missing(conn, name)]
+    for table_name in todo:
+        table = metadata.tables[table_name]
+        with write_tx(engine) as conn:
+            for name in missing(conn, table_name):
+                kind = table.c[name].type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table_name} ADD COLUMN "{name}" {kind}')
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lucy_server.errors import error_response
+from lucy_server.params import ascii_number
 from lucy_tui.api.models import VAULT_MAX_BYTES
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -40,7 +41,11 @@ class BodySizeLimitMiddleware:
         what = "file" if upload else "request body"
         message = f"The {what} is larger than the server accepts ({limit // (1024 * 1024)} MB)"
         length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        if length is not None and ascii_number(length.strip(" \t"), 30) is None:
+            response = error_response(400, "bad_request", "Content-Length must be digits 0-9")
+            await response(scope, receive, send)
+            return
+        if length is not None and int(length) > limit:
             max_bytes = VAULT_MAX_BYTES if upload else MAX_JSON_BODY
             response = error_response(413, "too_large", message, {"max_bytes": max_bytes})
             await response(scope, receive, send)

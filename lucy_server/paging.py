@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 
+from lucy_server.params import StrictInt
 from lucy_tui.api.models import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 T = TypeVar("T")
@@ -35,8 +36,8 @@ class PageParams:
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    page: Annotated[int, StrictInt, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, StrictInt, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)
 

@@ -838,7 +838,7 @@ def _client_rows(
                 "client_id": client_id,
                 "name": f"{first} {last}",
                 "email": email,
-                "email_key": email.lower(),
+                "email_key": validation.email_key(email),
                 "status": (user_status if u < 2 else ClientUserStatus.INVITED).value,
                 "invited_at": invited_at or created_at,
             },

@@ -1,4 +1,5 @@
-"""What every request can reach: the engine, the clock, the token lifetime, the limiter."""
+"""What every request can reach: the engine, the clock, the token lifetime, the login limits,
+and this server instance (see :mod:`lucy_server.instances`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi import Request
 from sqlalchemy.engine import Engine
 
-from lucy_server.ratelimit import LoginLimiter
+from lucy_server.instances import Instance, this_process
+from lucy_server.ratelimit import LoginLimits
 
 
 def utc_now() -> datetime:
@@ -21,7 +23,8 @@ class ServerState:
     engine: Engine
     clock: Callable[[], datetime] = utc_now
     token_ttl: timedelta = timedelta(hours=12)
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    limiter: LoginLimits = field(default_factory=LoginLimits)
+    instance: Instance = field(default_factory=this_process)
 
     def now(self) -> datetime:
         """The current time, aware and in UTC (a naive clock is taken as UTC)."""

@@ -3,48 +3,55 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from lucy_server import db
-from lucy_server.auth import CurrentStaff, open_session, staff_models
+from lucy_server.auth import CurrentStaff, find_staff, open_session, staff_models
 from lucy_server.errors import ApiError
 from lucy_server.responses import errors
 from lucy_server.security import burn_verification_time, verify_password
 from lucy_server.state import get_state
 from lucy_tui.api.models import LoginRequest, LoginResponse, Staff
+from lucy_tui.api.validation import email_key
 
 router = APIRouter()
 
 _BAD_LOGIN = "Wrong email address or password"
 
 
+def source_address(request: Request) -> str:
+    """Where the request came from, as the ASGI server tells it (see lucy_server.ratelimit)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 @router.post("/auth/login", response_model=LoginResponse, responses=errors(400, 401, 413, 422, 429))
 def login(body: LoginRequest, request: Request) -> LoginResponse:
     state = get_state(request)
     now = state.now()
-    account = body.email.strip().lower()
-    wait = state.limiter.retry_after(account, now)
-    if wait is not None:
+    account = email_key(body.email)
+    source = source_address(request)
+    refusal = state.limiter.refusal(account, source, now)
+    if refusal is not None:
+        wait = refusal.retry_after
+        what = "from your network address" if refusal.per_source else "for this account"
         raise ApiError(
             429,
             "too_many_attempts",
-            f"Too many failed sign-ins for this account; try again in {wait} s",
+            f"Too many failed sign-ins {what}; try again in {wait} s",
             {"retry_after": wait},
             headers={"Retry-After": str(wait)},
         )
     with db.read_tx(state.engine) as conn:
-        row = conn.execute(
-            select(db.staff.c.id, db.staff.c.password_hash).where(db.staff.c.email == account)
-        ).first()
+        row = find_staff(conn, body.email)
     if row is None:
         burn_verification_time(body.password)
         ok = False
     else:
         ok = verify_password(body.password, row.password_hash)
     if not ok or row is None:
-        state.limiter.record_failure(account, now)
+        state.limiter.record_failure(account, source, now)
         raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
-    state.limiter.reset(account)
+    state.limiter.record_success(account, source)
     with db.write_tx(state.engine) as conn:
         token, expires_at = open_session(conn, row.id, now, state.token_ttl)
         staff = staff_models(conn, [row.id])[0]
@@ -52,7 +59,10 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
 
 
 @router.post(
-    "/auth/logout", status_code=204, response_class=Response, responses=errors(400, 401, 409, 413)
+    "/auth/logout",
+    status_code=204,
+    response_class=Response,
+    responses=errors(400, 401, 409, 413, 422),
 )
 def logout(principal: CurrentStaff, request: Request) -> Response:
     state = get_state(request)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lucy_server import db
 from lucy_server.auth import CurrentStaff
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.visibility import visible_client
@@ -26,7 +27,7 @@ NOT_CONNECTED_MESSAGE = (
 
 
 @router.get("/clients/{client_id}/banking", response_model=BankConnection, responses=CLIENT_READ)
-def get_banking(client_id: int, principal: CurrentStaff, request: Request) -> BankConnection:
+def get_banking(client_id: PathId, principal: CurrentStaff, request: Request) -> BankConnection:
     with db.read_tx(get_state(request).engine) as conn:
         client = visible_client(conn, principal, client_id)
         plan = Plan(client.plan)

@@ -15,6 +15,7 @@ from lucy_server import db, denorm
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.errors import ApiError, conflict, field_error, forbidden
 from lucy_server.paging import Paging
+from lucy_server.params import PathId, StrictInt
 from lucy_server.responses import CLIENT_POST, CLIENT_PUT, CLIENT_READ, LIST, POST, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
@@ -81,7 +82,7 @@ def list_clients(
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: ClientStatus | None = None,
     plan: Plan | None = None,
-    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    team_id: Annotated[int | None, StrictInt, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     where = list_filters(principal, q, status, plan, team_id)
     with db.read_tx(get_state(request).engine) as conn:
@@ -122,7 +123,13 @@ def name_from_email(email: str) -> str:
 
 
 def _duplicate_enterprise(enterprise: str) -> ApiError:
-    message = f"A client with enterprise number {enterprise} already exists"
+    """The number is unique in the whole firm, so this answer tells anyone creating a client
+    that one with this number exists, even one they may not see (hidden, or of another team).
+    That much is inherent; it tells nothing more: no name, team, contact or id."""
+    message = (
+        f"A client with enterprise number {enterprise} already exists in the firm. If you "
+        f"cannot find it in your list, it is not visible to you: ask an admin."
+    )
     return conflict(
         "duplicate_enterprise_number",
         message,
@@ -177,7 +184,7 @@ def insert_client(
             client_id=client_id,
             name=name_from_email(body.email),
             email=body.email,
-            email_key=body.email.lower(),
+            email_key=validation.email_key(body.email),
             status=ClientUserStatus.INVITED.value,
             invited_at=now,
         )
@@ -226,7 +233,7 @@ def create_client(
 
 @router.get("/clients/{client_id}", response_model=ClientDetail, responses=CLIENT_READ)
 def get_client(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientDetail:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -247,7 +254,7 @@ def trial_end(plan: str, status: str, activated_at: datetime | None, today: date
     "/clients/{client_id}", response_model=ClientDetail, responses={**CLIENT_PUT, **errors(403)}
 )
 def patch_client(
-    client_id: int,
+    client_id: PathId,
     body: ClientUpdate,
     principal: CurrentStaff,
     request: Request,
@@ -320,7 +327,7 @@ def patch_client(
 
 @router.post("/clients/{client_id}/invite", response_model=ClientDetail, responses=CLIENT_POST)
 def invite_client(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientDetail:
     """Created -> Invited, or send the invitation again (new dates); Active -> 409."""
     state = get_state(request)

@@ -15,6 +15,7 @@ from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.catalogue import BY_ID, CatalogueEntry
 from lucy_server.delivery import Parcel, deliver
 from lucy_server.paging import Paging
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_POST, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.visibility import visible_client
@@ -56,7 +57,7 @@ def _document(row: Any) -> dict[str, Any]:
 
 @router.get("/clients/{client_id}/documents", response_model=Page[Document], responses=CLIENT_READ)
 def list_documents(
-    client_id: int,
+    client_id: PathId,
     principal: CurrentStaff,
     paging: Paging,
     request: Request,
@@ -272,7 +273,7 @@ def _act(
     responses=CLIENT_POST,
 )
 def send_documents(
-    client_id: int, body: DocumentIds, principal: CurrentStaff, request: Request
+    client_id: PathId, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:
     """Send Inbox documents to the linked accounting software."""
     return _act(client_id, body, principal, request, resend=False)
@@ -284,7 +285,7 @@ def send_documents(
     responses=CLIENT_POST,
 )
 def resend_documents(
-    client_id: int, body: DocumentIds, principal: CurrentStaff, request: Request
+    client_id: PathId, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:
     """Resend Failed documents ("To accountant"); Sent documents are never resent."""
     return _act(client_id, body, principal, request, resend=True)

@@ -10,6 +10,7 @@ from lucy_server import db, denorm
 from lucy_server.auth import CurrentStaff
 from lucy_server.catalogue import BY_ID
 from lucy_server.errors import field_error
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_PUT, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
@@ -43,7 +44,7 @@ def _current(conn: Connection, client_id: int, *, create: bool = False) -> Clien
     "/clients/{client_id}/integrations", response_model=ClientIntegrations, responses=CLIENT_READ
 )
 def get_client_integrations(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> ClientIntegrations:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -79,7 +80,7 @@ def _validate(body: ClientIntegrationsUpdate) -> tuple[str | None, list[str]]:
     "/clients/{client_id}/integrations", response_model=ClientIntegrations, responses=CLIENT_PUT
 )
 def put_client_integrations(
-    client_id: int,
+    client_id: PathId,
     body: ClientIntegrationsUpdate,
     principal: CurrentStaff,
     request: Request,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, field_error, not_found
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_PUT, CLIENT_READ, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
@@ -77,7 +78,7 @@ def checked_address(address: Address) -> dict[str, str]:
     "/clients/{client_id}/invoice-settings", response_model=InvoiceSettings, responses=CLIENT_READ
 )
 def get_invoice_settings(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> InvoiceSettings:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -92,7 +93,7 @@ def get_invoice_settings(
     responses={**CLIENT_PUT, **errors(409)},
 )
 def put_invoice_settings(
-    client_id: int,
+    client_id: PathId,
     body: InvoiceSettingsUpdate,
     principal: CurrentStaff,
     request: Request,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_PUT, CLIENT_READ, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
@@ -46,7 +47,7 @@ def _model(row: Any) -> PeppolRegistration:
 
 @router.get("/clients/{client_id}/peppol", response_model=PeppolRegistration, responses=CLIENT_READ)
 def get_peppol(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> PeppolRegistration:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -61,7 +62,7 @@ def get_peppol(
     responses={**CLIENT_PUT, **errors(409)},
 )
 def put_peppol(
-    client_id: int,
+    client_id: PathId,
     body: PeppolUpdate,
     principal: CurrentStaff,
     request: Request,
@@ -115,7 +116,7 @@ def _senders(conn: Connection, client_id: int, version: int) -> AllowedSenders:
     "/clients/{client_id}/allowed-senders", response_model=AllowedSenders, responses=CLIENT_READ
 )
 def get_allowed_senders(
-    client_id: int, principal: CurrentStaff, request: Request, response: Response
+    client_id: PathId, principal: CurrentStaff, request: Request, response: Response
 ) -> AllowedSenders:
     with db.read_tx(get_state(request).engine) as conn:
         client = visible_client(conn, principal, client_id)
@@ -128,7 +129,7 @@ def get_allowed_senders(
     "/clients/{client_id}/allowed-senders", response_model=AllowedSenders, responses=CLIENT_PUT
 )
 def put_allowed_senders(
-    client_id: int,
+    client_id: PathId,
     body: AllowedSendersUpdate,
     principal: CurrentStaff,
     request: Request,

@@ -12,11 +12,13 @@ from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
 from lucy_server.paging import Paging, paged_list
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_DELETE, CLIENT_POST, CLIENT_READ, errors
 from lucy_server.routes.clients import name_from_email
 from lucy_server.state import get_state
 from lucy_server.visibility import possible_id, visible_client
 from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus, Page
+from lucy_tui.api.validation import email_key
 
 router = APIRouter()
 _u = db.client_users
@@ -25,7 +27,7 @@ _USER_COLUMNS = (_u.c.id, _u.c.name, _u.c.email, _u.c.status, _u.c.invited_at)
 
 @router.get("/clients/{client_id}/users", response_model=Page[ClientUser], responses=CLIENT_READ)
 def list_users(
-    client_id: int, principal: CurrentStaff, paging: Paging, request: Request
+    client_id: PathId, principal: CurrentStaff, paging: Paging, request: Request
 ) -> dict[str, Any]:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -36,7 +38,7 @@ def list_users(
 
 
 def _duplicate(email: str) -> Any:
-    message = f"{email} is already a user of this client"
+    message = f"{email} is already a user of this client (perhaps spelled otherwise)"
     return conflict("duplicate_user", message, [{"field": "email", "message": message}])
 
 
@@ -47,16 +49,16 @@ def _duplicate(email: str) -> Any:
     responses=CLIENT_POST,
 )
 def add_user(
-    client_id: int, body: ClientUserCreate, principal: CurrentStaff, request: Request
+    client_id: PathId, body: ClientUserCreate, principal: CurrentStaff, request: Request
 ) -> dict[str, Any]:
     state = get_state(request)
     with db.write_tx(state.engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
-        key = body.email.lower()
-        exists = conn.scalar(
-            select(_u.c.id).where(_u.c.client_id == client_id, _u.c.email_key == key)
-        )
-        if exists is not None:
+        key = email_key(body.email)
+        # compared in Python over the client's few users, by their address itself: rows
+        # stored before email_key was NFKC-casefolded (it was lower()) are compared alike
+        taken = conn.scalars(select(_u.c.email).where(_u.c.client_id == client_id)).all()
+        if any(email_key(address) == key for address in taken):
             raise _duplicate(body.email)
         try:
             user_id = db.inserted_id(
@@ -84,7 +86,7 @@ def add_user(
     responses={**CLIENT_DELETE, **errors(409)},
 )
 def remove_user(
-    client_id: int, user_id: int, principal: CurrentStaff, request: Request
+    client_id: PathId, user_id: PathId, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.write_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id, lock=True)

@@ -15,6 +15,7 @@ from lucy_server import db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import ApiError, field_error, not_found
 from lucy_server.paging import Paging, paged_list
+from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_DELETE, CLIENT_POST, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.visibility import possible_id, visible_client
@@ -78,7 +79,7 @@ def file_type(name: str, head: bytes) -> str:
 
 @router.get("/clients/{client_id}/vault", response_model=Page[VaultFile], responses=CLIENT_READ)
 def list_vault(
-    client_id: int, principal: CurrentStaff, paging: Paging, request: Request
+    client_id: PathId, principal: CurrentStaff, paging: Paging, request: Request
 ) -> dict[str, Any]:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -97,7 +98,7 @@ def list_vault(
     responses=CLIENT_POST,
 )
 def upload_vault_file(
-    client_id: int,
+    client_id: PathId,
     principal: CurrentStaff,
     request: Request,
     response: Response,
@@ -168,7 +169,7 @@ def content_disposition(name: str) -> str:
     },
 )
 def download_vault_file(
-    client_id: int, file_id: int, principal: CurrentStaff, request: Request
+    client_id: PathId, file_id: PathId, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
@@ -198,7 +199,7 @@ def download_vault_file(
     responses=CLIENT_DELETE,
 )
 def delete_vault_file(
-    client_id: int, file_id: int, principal: CurrentStaff, request: Request
+    client_id: PathId, file_id: PathId, principal: CurrentStaff, request: Request
 ) -> Response:
     with db.write_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id, lock=True)

@@ -45,7 +45,10 @@ VAULT_MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 TRIAL_DAYS = 30
 INVITATION_DAYS = 21
-MAX_ID = 2**63 - 1  # ids are SQL integers (signed 64 bits): nothing has a larger one
+# Ids are SQL integers; the API takes at most 2^53 - 1, the largest integer every JSON reader
+# holds exactly (I-JSON, RFC 7493; JavaScript's Number.MAX_SAFE_INTEGER). It is also exact as
+# an OpenAPI "maximum", which is written as a float: 2^63 - 1 came out as 9.223372036854776e18.
+MAX_ID = 2**53 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 """The id of a row (a team, a staff member, a document) named in a request."""

@@ -157,8 +157,20 @@ def email(value: str) -> str:
         raise ValueError(f"Not a valid email address: {exc}") from None
 
 
+def email_key(value: str) -> str:
+    """What two addresses are compared by: the same key is the same address to a person.
+
+    NFKC folds compatibility forms (a fullwidth ``d``, U+FF44, is ``d``), casefold folds case
+    beyond ASCII (``straße`` is ``STRASSE``); NFKC again, as casefolding can undo it (Unicode's
+    toNFKC_Casefold, near enough). Surrounding spaces do not count. Stored addresses keep
+    their own spelling; only comparisons (uniqueness, sign-in) use the key."""
+    folded = unicodedata.normalize("NFKC", value.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
+
+
 def allowed_senders(values: Iterable[str]) -> list[str]:
-    """Allowed senders: valid, without duplicates (case-insensitive), order kept."""
+    """Allowed senders: valid, without duplicates (compared by :func:`email_key`), order
+    kept."""
     seen: set[str] = set()
     result: list[str] = []
     for position, raw in enumerate(values, start=1):
@@ -166,8 +178,8 @@ def allowed_senders(values: Iterable[str]) -> list[str]:
             address = email(raw)
         except ValueError as exc:
             raise ValueError(f"Sender {position} ({raw[:60]!r}): {exc}") from None
-        if address.lower() not in seen:
-            seen.add(address.lower())
+        if email_key(address) not in seen:
+            seen.add(email_key(address))
             result.append(address)
     return result
 

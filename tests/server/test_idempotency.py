@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from lucy_server import db
 from lucy_tui.api.client import LucyClient
+from lucy_tui.api.errors import ValidationError
 from lucy_tui.api.models import ClientCreate
 
 from .conftest import API, bearer
@@ -50,14 +53,69 @@ async def test_errors_are_replayed_too(
     assert first.json() == second.json()
 
 
-async def test_same_key_on_another_path_is_409(
+async def test_same_key_on_another_path_is_422(
     raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int]
 ) -> None:
     headers = {**bearer(admin_token), "Idempotency-Key": "reused"}
     assert (await raw.post(f"{API}/clients/{cases['created']}/invite", headers=headers)).is_success
     response = await raw.post(f"{API}/clients/{cases['invited']}/invite", headers=headers)
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_same_key_with_another_body_is_422_and_performs_nothing(
+    admin: LucyClient, server_app: FastAPI
+) -> None:
+    """Issue 15: the second client used to get the first client's 201 replayed, as if made."""
+    first = await admin.create_client(
+        ClientCreate.model_validate(NEW_CLIENT), idempotency_key="one-key"
+    )
+    before = count(server_app, "clients")
+    other = {**NEW_CLIENT, "name": "Another BV", "enterprise_number": "0417497106"}
+    with pytest.raises(ValidationError) as caught:
+        await admin.create_client(ClientCreate.model_validate(other), idempotency_key="one-key")
+    assert caught.value.status == 422
+    assert caught.value.code == "idempotency_key_reused"
+    assert "new key" in caught.value.message
+    assert count(server_app, "clients") == before
+    # the same request again is still the first one's replay
+    again = await admin.create_client(
+        ClientCreate.model_validate(NEW_CLIENT), idempotency_key="one-key"
+    )
+    assert again.id == first.id
+
+
+async def test_the_fingerprint_reads_json_as_data_and_ignores_the_multipart_boundary(
+    raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int]
+) -> None:
+    headers = {**bearer(admin_token), "Idempotency-Key": "same-data"}
+    url = f"{API}/clients/{cases['rich']}/documents/resend"
+    first = await raw.post(
+        url,
+        content=b'{"document_ids": [1, 2]}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    spaced = await raw.post(
+        url,
+        content=b'{ "document_ids" :[1,2] }',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert spaced.headers["idempotent-replayed"] == "true"
+    assert spaced.content == first.content
+    reordered = await raw.post(url, json={"document_ids": [2, 1]}, headers=headers)
+    assert reordered.status_code == 422  # another list: another request
+    # an upload retried by httpx draws a new multipart boundary: still the same request
+    upload = f"{API}/clients/{cases['rich']}/vault"
+    key = {**bearer(admin_token), "Idempotency-Key": "same-file"}
+    files = {"file": ("note.txt", b"hello", "text/plain")}
+    made = await raw.post(upload, files=files, headers=key)
+    again = await raw.post(upload, files=files, headers=key)
+    assert made.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    changed = await raw.post(
+        upload, files={"file": ("note.txt", b"other", "text/plain")}, headers=key
+    )
+    assert changed.status_code == 422
 
 
 async def test_keys_are_per_staff_member(
@@ -138,7 +196,12 @@ async def test_a_request_still_in_progress_answers_409(
 
     monkeypatch.setattr(idempotency, "WAIT_FOR_FIRST", 0.1)  # type: ignore[attr-defined]
     store = idempotency.IdempotencyStore(server_app.state.lucy)
-    claim = store.claim(1, "slow-key", "POST", f"{API}/clients")  # as if a request were running
+    path = f"{API}/clients"
+    body = json.dumps(NEW_CLIENT).encode()
+    request = idempotency.Request(
+        "POST", path, idempotency.fingerprint("POST", path, 1, "application/json", body)
+    )
+    claim = store.claim(1, "slow-key", request)  # as if a request were running
     assert claim.kind == "claimed"
     before = count(server_app, "clients")
     response = await raw.post(
