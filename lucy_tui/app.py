@@ -107,6 +107,8 @@ class LucyApp(App[None]):
         if self.settings.notice:
             self.notify(self.settings.notice, severity="warning", timeout=10)
         snapshot = self.snapshot.load() if self.snapshot is not None else []
+        if self.snapshot is not None and self.snapshot.notice:
+            self.notify(self.snapshot.notice, severity="warning", timeout=10)
         self.install_screen(DashboardScreen(self.today, snapshot), "dashboard")
         self.push_screen("dashboard")
         self.connect()

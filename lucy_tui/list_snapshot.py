@@ -32,7 +32,9 @@ class ListSnapshot:
         """The saved rows; none when there is no snapshot or it cannot be read.
 
         A snapshot is only a head start: without one, the list just waits for the server.
-        A damaged one is set aside like any other local file, and said once.
+        A damaged one is set aside like any other local file, and said once; one that
+        cannot be opened is not worth a word of its own (the data dir it sits in is then
+        unusable, and opening the demo firm there says so, with what to do).
         """
         loaded = load_local(
             self.path,
@@ -41,7 +43,7 @@ class ListSnapshot:
             consequence="the list is loaded afresh",
             max_bytes=MAX_BYTES,
         )
-        self.notice = loaded.notice
+        self.notice = None if loaded.unreadable else loaded.notice
         return loaded.value or []
 
     def save(self, clients: list[ClientSummary]) -> None:

@@ -50,6 +50,7 @@ class Loaded(Generic[T]):
     value: T | None = None
     notice: str | None = None  # what went wrong, for the user; None when nothing did
     set_aside_as: Path | None = None  # where a damaged file went
+    unreadable: bool = False  # the file could not be opened at all, and was left alone
 
 
 def json_document(raw: bytes) -> Any:
@@ -86,7 +87,8 @@ def load_local(
     except (OSError, _Unreadable) as exc:
         reason = exc.reason if isinstance(exc, _Unreadable) else printable(exc.strerror or exc)
         return Loaded(
-            notice=f"{label} {printable(path)} could not be read ({reason}): {consequence}."
+            notice=f"{label} {printable(path)} could not be read ({reason}): {consequence}.",
+            unreadable=True,
         )
     try:
         value = read(raw)

@@ -25,8 +25,10 @@ from lucy_server.app import create_app
 from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui import paths
 from lucy_tui.app import LucyApp
+from lucy_tui.backend import DEMO_LOGINS
 from lucy_tui.config import load_settings
 from lucy_tui.favourites import FavouritesStore
+from lucy_tui.list_snapshot import ListSnapshot
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.screens.sign_in import SignInScreen
 from lucy_tui.tokens import remember_user
@@ -109,9 +111,11 @@ async def test_a_corrupt_config_file_is_said_once_set_aside_and_the_app_works(
     async with app.run_test(size=SIZE) as pilot:
         dashboard = await wait_loaded(pilot)
         alive(app)
-        said = [t for t in toasts(app) if "config file could not be read" in t]
-        assert len(said) == 1 and "set aside as config.toml.corrupt" in said[0]
-        assert "defaults are used" in said[0]
+        said = [t for t in toasts(app) if "config file was damaged" in t]
+        assert len(said) == 1
+        assert said[0].endswith(
+            f"and was set aside as {config_dir / 'config.toml.corrupt'}: defaults are used."
+        )
         assert len(dashboard.view) == 150  # the embedded default: no server was configured
         await pilot.press("f", "ctrl+r")
         await wait_loaded(pilot)
@@ -172,9 +176,10 @@ async def test_remote_with_an_unwritable_data_dir_signs_in_and_keeps_favourites_
             f"Could not keep your session ({folder}: Not a directory); you will sign in "
             "again next time."
         ]
-        assert [t for t in said if t.startswith("Could not read your favourites")] == [
-            f"Could not read your favourites in {folder}/favourites (Not a directory); "
-            "starting without them."
+        favourites = FavouritesStore(unwritable_data_dir, SERVER, ADMIN).path
+        assert [t for t in said if t.startswith("Your favourites file")] == [
+            f"Your favourites file {favourites} could not be read (Not a directory): "
+            "favourites start empty."
         ]
         await pilot.press("f", "j", "f")
         await settle(pilot)
@@ -232,7 +237,10 @@ async def test_a_damaged_token_file_is_said_once_and_signing_in_works(
         alive(app)
         assert isinstance(app.screen, SignInScreen)
         token_file = config_dir / "tokens.json"
-        damaged = f"The token file {token_file} was damaged and set aside; sign in again."
+        damaged = (
+            "The token file was damaged (Expecting value: line 1 column 41 (char 40)) and was "
+            f"set aside as {config_dir / 'tokens.json.corrupt'}: sign in again."
+        )
         assert toasts(app) == [damaged]
         await sign_in(pilot)
         await wait_loaded(pilot)
@@ -276,9 +284,110 @@ async def test_everything_local_broken_at_once_is_each_said_once(
         await settle(pilot)
         alive(app)
         said = toasts(app)
-        for problem in ("config file could not be read", "favourites file was damaged"):
+        for problem in ("config file was damaged", "favourites file was damaged"):
             assert sum(problem in t for t in said) == 1, (problem, said)
         assert sum("the system keyring refused it" in t for t in said) == 1
         assert not any(t.startswith(("Could not", "Something went wrong")) for t in said)
         assert len(dashboard.view.favourites) == 1
     assert FavouritesStore(data_dir, SERVER, ADMIN).load() == dashboard.view.favourites
+
+
+# --- hostile files: nested past any parser's depth (issue 15) -----------------------------
+
+DEEP_TOML = "server = " + "{a = " * 100_000
+DEEP_JSON = "[" * 100_000
+
+
+async def test_a_deeply_nested_config_file_is_set_aside_and_the_app_starts(
+    make_app, config_dir: Path
+) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(DEEP_TOML)
+    app = make_app(settings=load_settings(config_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        alive(app)
+        assert len(dashboard.view) == 150  # the embedded default, as with no config at all
+        assert [t for t in toasts(app) if "config file" in t] == [
+            "Your config file was damaged (it is nested too deeply) and was set aside as "
+            f"{config_dir / 'config.toml.corrupt'}: defaults are used."
+        ]
+    assert (config_dir / "config.toml.corrupt").read_text() == DEEP_TOML
+
+
+async def test_deeply_nested_favourites_and_snapshot_are_set_aside_and_the_list_loads(
+    make_app, data_dir: Path
+) -> None:
+    email = DEMO_LOGINS["admin"]
+    favourites = FavouritesStore(data_dir, "embedded", email).path
+    snapshot = ListSnapshot(data_dir, "embedded", email).path
+    for path in (favourites, snapshot):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEEP_JSON)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        alive(app)
+        assert len(dashboard.view) == 150 and dashboard.view.favourites == set()
+        said = toasts(app)
+        assert (
+            "Your favourites file was damaged (it is nested too deeply) and was set aside as "
+            f"{favourites}.corrupt: favourites start empty."
+        ) in said
+        assert [t for t in said if t.startswith("The saved client list")] == [
+            "The saved client list was damaged (Invalid JSON: recursion limit exceeded at line "
+            f"1 column 202) and was set aside as {snapshot}.corrupt: the list is loaded afresh."
+        ]
+        await pilot.press("f")  # starring works and is kept again
+        await settle(pilot)
+        assert len(dashboard.view.favourites) == 1
+    assert FavouritesStore(data_dir, "embedded", email).load() == dashboard.view.favourites
+
+
+async def test_deeply_nested_token_and_last_users_files_lead_to_the_sign_in(
+    make_app, transport, config_dir: Path, data_dir: Path, install_keyring
+) -> None:
+    install_keyring(fail.Keyring())
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "tokens.json").write_text(DEEP_JSON)
+    (data_dir / "last-users.json").write_text(DEEP_JSON)
+    app = make_app(server=SERVER, transport=transport)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        alive(app)
+        assert isinstance(app.screen, SignInScreen)  # not "Connecting…" for ever
+        assert app.screen.query_one("#email", Input).value == ""
+        await sign_in(pilot)
+        await wait_loaded(pilot)
+        alive(app)
+        assert (
+            "The token file was damaged (it is nested too deeply) and was set aside as "
+            f"{config_dir / 'tokens.json.corrupt'}: sign in again."
+        ) in toasts(app)
+    assert (config_dir / "tokens.json.corrupt").read_text() == DEEP_JSON
+    assert ADMIN in (config_dir / "tokens.json").read_text()
+    assert (data_dir / "last-users.json.corrupt").read_text() == DEEP_JSON
+    again = make_app(server=SERVER, transport=transport)  # the next start is clean
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        assert again.session.staff.email == ADMIN
+        assert not any("damaged" in t for t in toasts(again))
+
+
+async def test_a_deeply_nested_token_file_of_a_known_user_asks_to_sign_in(
+    make_app, transport, config_dir: Path, data_dir: Path, install_keyring
+) -> None:
+    install_keyring(fail.Keyring())
+    remember_user(data_dir, SERVER, ADMIN)
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "tokens.json").write_text(DEEP_JSON)
+    app = make_app(server=SERVER, transport=transport)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        alive(app)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#email", Input).value == ADMIN
+        assert toasts(app) == [
+            "The token file was damaged (it is nested too deeply) and was set aside as "
+            f"{config_dir / 'tokens.json.corrupt'}: sign in again."
+        ]

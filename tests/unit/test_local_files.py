@@ -181,6 +181,7 @@ def test_a_folder_in_the_files_place_is_reported_and_left_alone(tmp_path: Path) 
     assert loaded.notice == (
         f"The test file {path} could not be read (it is not a regular file): none are used."
     )
+    assert loaded.unreadable
 
 
 def test_a_named_pipe_does_not_hang_the_start(tmp_path: Path) -> None:
@@ -349,3 +350,10 @@ def test_a_list_snapshot_round_trips_and_a_wrong_one_is_set_aside(tmp_path: Path
     assert snapshot.load() == []
     assert snapshot.notice is not None
     assert "was damaged (0.id: Input should be a valid integer" in snapshot.notice
+
+
+def test_a_list_snapshot_that_cannot_be_opened_is_not_worth_a_notice(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data dir should be")
+    snapshot = ListSnapshot(blocker, "embedded", USER)
+    assert snapshot.load() == [] and snapshot.notice is None  # the data dir's error says it
