@@ -354,22 +354,79 @@ class DashboardScreen(LucyScreen[None]):
         if path:
             favourites = set(self.view.favourites)
             rows = [csv_record(row, row.id in favourites) for row in self.view.shown()]
-            try:
-                target = Path(path).expanduser()
-            except RuntimeError as exc:  # "~someone" with no such user here
-                self.notify(f"Could not write {path}: {exc}", severity="error")
-                return
-            self._write_csv(target, rows)
+            self._check_export_target(path, rows)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _write_csv(self, path: Path, records: Iterable[tuple[str, ...]]) -> None:
-        records = list(records)
+    def _check_export_target(self, path_text: str, records: list[tuple[str, ...]]) -> None:
+        """Off the UI thread (the folder may sit on a slow share): is the name taken?"""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(CSV_HEADER)
-                writer.writerows(records)
+            target = Path(path_text).expanduser()
+            exists = target.exists()
+            usable = not exists or target.is_file()
+        except (RuntimeError, ValueError, OSError) as exc:  # no such ~user, a NUL byte
+            reason = getattr(exc, "strerror", None) or exc
+            self.app.call_from_thread(
+                self.notify, f"Could not write {path_text}: {reason}", severity="error"
+            )
+            return
+        if not usable:
+            self.app.call_from_thread(
+                self.notify,
+                f"Cannot export to {target}: it is not a regular file.",
+                severity="error",
+            )
+            return
+        self.app.call_from_thread(self._export_target_chosen, target, records, exists)
+
+    def _export_target_chosen(
+        self, target: Path, records: list[tuple[str, ...]], exists: bool
+    ) -> None:
+        """Write a new file at once; ask before replacing one (as the vault download does)."""
+        if not exists:
+            self._write_csv(target, records, overwrite=False)
+            return
+        from lucy_tui.screens.prompt import ConfirmScreen
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._write_csv(target, records, overwrite=True)
+            else:
+                self.notify(f"Not exported: {target} is kept as it was.")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Replace the existing file?",
+                f"{target} already exists. Replace it with the {len(records):,} clients shown?",
+                yes="Replace",
+                no="Keep it",
+            ),
+            answered,
+        )
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _write_csv(
+        self, path: Path, records: Iterable[tuple[str, ...]], *, overwrite: bool
+    ) -> None:
+        """Write the CSV beside ``path``, then move it into place: never half a file, and
+        without ``overwrite`` never over a file that appeared after the question."""
+        import io
+
+        from lucy_tui.atomic import write_bytes_atomic
+
+        records = list(records)
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_HEADER)
+        writer.writerows(self._csv_safe(records))
+        try:
+            write_bytes_atomic(path, buffer.getvalue().encode("utf-8"), overwrite=overwrite)
+        except FileExistsError:
+            self.app.call_from_thread(
+                self.notify,
+                f"{path} appeared meanwhile and was kept. Press e to export again.",
+                severity="warning",
+            )
+            return
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte (pasted) in the path
             reason = getattr(exc, "strerror", None) or exc
             self.app.call_from_thread(
@@ -377,6 +434,16 @@ class DashboardScreen(LucyScreen[None]):
             )
             return
         self.app.call_from_thread(self.notify, f"Exported {len(records):,} clients to {path}")
+
+    @staticmethod
+    def _csv_safe(records: Iterable[tuple[str, ...]]) -> Iterable[list[str]]:
+        """Cells a spreadsheet shows as text: no control characters (each becomes U+FFFD),
+        and one starting with = + - @ is quoted with ' so that it is never run as a formula."""
+        from lucy_tui.safe_text import printable
+
+        for record in records:
+            cells = [printable(cell) for cell in record]
+            yield ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
 
     def action_refresh(self) -> None:
         if self.app.connected:
