@@ -60,6 +60,10 @@ API = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 RETRY_STATUSES = frozenset({502, 503, 504})
+# A POST whose key is still being handled on the server (409 idempotency_in_progress) is asked
+# again this many times, waiting Retry-After (or the backoff) doubled each time, at most 8 s.
+IN_PROGRESS_WAITS = 5
+IN_PROGRESS_MAX_DELAY = 8.0
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -76,7 +80,10 @@ class LucyClient:
     """An async client of one Lucy server for one signed-in staff member.
 
     ``retries`` applies to reads (GET) and to POST actions, which carry an
-    ``Idempotency-Key`` reused on their own retry so they never run twice.
+    ``Idempotency-Key`` reused on their own retry so they never run twice. A POST answered
+    409 ``idempotency_in_progress`` (its first attempt still running, or left unfinished by
+    a server that crashed) is asked again with the same key, up to ``IN_PROGRESS_WAITS``
+    times with a growing wait, before the error is raised.
     """
 
     def __init__(
@@ -138,7 +145,9 @@ class LucyClient:
     ) -> httpx.Response:
         """Send one request; retry with backoff when ``retry`` and the fault is transient."""
         attempts = 1 + (self.retries if retry else 0)
-        for attempt in range(attempts):
+        waits = 0  # answers "still in progress" waited out (they use no attempt)
+        attempt = 0
+        while True:
             last = attempt == attempts - 1
             try:
                 response = await self._http.request(
@@ -172,11 +181,32 @@ class LucyClient:
                 if response.status_code in RETRY_STATUSES and not last:
                     await response.aclose()
                 else:
-                    if response.is_error:
-                        raise self._error(response)
-                    return response
+                    if not response.is_error:
+                        return response
+                    error = self._error(response)
+                    key = headers.get("Idempotency-Key") if headers else None
+                    if (
+                        key is None
+                        or error.code != "idempotency_in_progress"
+                        or waits >= IN_PROGRESS_WAITS
+                    ):
+                        raise error
+                    # The first request with this key is still running on the server (or
+                    # its server died and the key is not free yet): wait, then ask again
+                    # with the same key; the answer is the first request's own.
+                    await asyncio.sleep(self._in_progress_delay(response, waits))
+                    waits += 1
+                    continue
             await asyncio.sleep(self.backoff * (2**attempt))
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+            attempt += 1
+
+    def _in_progress_delay(self, response: httpx.Response, waits: int) -> float:
+        """Seconds before asking again: the server's Retry-After (ASCII digits) or the
+        backoff, doubled each time, at most IN_PROGRESS_MAX_DELAY."""
+        retry_after = response.headers.get("retry-after", "")
+        base = float(retry_after) if retry_after.isascii() and retry_after.isdigit() else 0.0
+        delay = max(base, self.backoff) * (2**waits)
+        return min(delay, IN_PROGRESS_MAX_DELAY)
 
     @staticmethod
     def _error(response: httpx.Response) -> LucyError:

@@ -304,3 +304,51 @@ async def test_vault_transfers_get_a_longer_read_timeout(connect: Connect) -> No
         timeout = request.extensions["timeout"]
         assert timeout["read"] == 120.0
         assert timeout["connect"] == 5.0
+
+
+# --- a key still in progress on the server (issue 15) -----------------------------------------
+
+
+def in_progress() -> httpx.Response:
+    answer = api_error(409, "idempotency_in_progress", "Still being handled; retry shortly")
+    answer.headers["Retry-After"] = "1"
+    return answer
+
+
+async def test_an_action_still_in_progress_is_waited_for_with_the_same_key(
+    connect: Connect, sleeps: list[float]
+) -> None:
+    """The first attempt is still running (or its server died and a restarted one frees the
+    key): the client asks again with the same key instead of raising a ConflictError."""
+    script = Script(in_progress(), in_progress(), ok(client_detail_json(7)))
+    client = connect(script, retries=0, backoff=0.25)
+    detail = await client.invite_client(7, idempotency_key="invite-7")
+    assert detail.id == 7
+    assert script.headers("Idempotency-Key") == ["invite-7"] * 3
+    assert sleeps == [1.0, 2.0]  # Retry-After, doubled
+
+
+async def test_waiting_for_an_action_in_progress_is_bounded(
+    connect: Connect, sleeps: list[float]
+) -> None:
+    from lucy_tui.api.client import IN_PROGRESS_MAX_DELAY, IN_PROGRESS_WAITS
+
+    script = Script(then=in_progress())
+    client = connect(script, retries=2, backoff=0.25)
+    with pytest.raises(LucyError) as caught:
+        await client.send_documents(7, [1, 2])
+    assert caught.value.code == "idempotency_in_progress"
+    assert script.attempts == 1 + IN_PROGRESS_WAITS
+    assert len(set(script.headers("Idempotency-Key"))) == 1
+    assert sleeps == [1.0, 2.0, 4.0, IN_PROGRESS_MAX_DELAY, IN_PROGRESS_MAX_DELAY]
+
+
+async def test_other_conflicts_of_an_action_are_not_waited_for(
+    connect: Connect, sleeps: list[float]
+) -> None:
+    script = Script(then=api_error(409, "already_active", "Already active"))
+    client = connect(script, retries=2)
+    with pytest.raises(LucyError):
+        await client.invite_client(7)
+    assert script.attempts == 1
+    assert sleeps == []

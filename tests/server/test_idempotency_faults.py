@@ -366,3 +366,104 @@ async def test_a_send_whose_answer_was_lost_over_http_is_delivered_once(
     assert replayed.content == lost_answer.content
     assert {r.outcome for r in result.results} == {ActionOutcome.SENT}
     assert deliveries_of(served.database, ids) == {i: 1 for i in ids}
+
+
+# --- a server that crashed mid-action (issue 15) ------------------------------------------------
+
+CRASHING_SERVER = """
+import asyncio, os, sys
+import httpx
+from lucy_server.app import create_app
+from lucy_server.routes import documents
+
+def crash(*args, **kwargs):
+    os._exit(3)  # the process dies in the middle of the delivery, nothing cleaned up
+
+documents.deliver = crash
+app = create_app(sys.argv[1])
+
+async def main():
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lucy.test") as http:
+        await http.post(sys.argv[2], json={"document_ids": [int(i) for i in sys.argv[3:]]},
+                        headers={"Authorization": "Bearer " + os.environ["LUCY_TOKEN"],
+                                 "Idempotency-Key": "crash-key"})
+
+asyncio.run(main())
+"""
+
+
+async def test_a_key_left_by_a_crashed_server_is_taken_over_at_once_after_a_restart(
+    seeded_template: SeededFirm, tmp_path: Path
+) -> None:
+    """Before: the restarted server answered 409 idempotency_in_progress for 5 minutes.
+    Now the claim of an instance whose process is gone is freed when the next server starts
+    (and the typed client would have waited it out instead of raising)."""
+    database = tmp_path / "lucy.db"
+    shutil.copy(seeded_template.path, database)
+    client_id = seeded_template.cases["rich"]
+    inbox = document_ids(database, client_id, "inbox")[:3]
+    assert inbox
+    path = f"{API}/clients/{client_id}/documents/send"
+    from lucy_server.app import create_app
+    from tests.server.conftest import issue_token
+
+    setup = create_app(database)
+    token = issue_token(setup, ADMIN_EMAIL)
+    setup.state.lucy.engine.dispose()
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_SERVER, str(database), path, *map(str, inbox)],
+        env={**os.environ, "LUCY_TOKEN": token},
+        capture_output=True,
+        timeout=60,
+    )
+    assert crashed.returncode == 3, crashed.stderr.decode()
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM idempotency_records WHERE key = 'crash-key' "
+            "AND status_code IS NULL"
+        ).fetchone()[0]
+    assert left == 1  # the claim the crash left behind
+    assert deliveries_of(database, inbox) == dict.fromkeys(inbox, 0)  # rolled back
+
+    with lucy_server(database, tmp_path / "serve.log") as base:  # the restarted server
+        started = time.monotonic()
+        async with LucyClient(base, token=token, retries=0) as typed:
+            answer = await typed.send_documents(client_id, inbox, idempotency_key="crash-key")
+        assert time.monotonic() - started < 4  # no 5-minute refusal, no waiting out
+    assert [r.outcome for r in answer.results] == [ActionOutcome.SENT] * len(inbox)
+    assert deliveries_of(database, inbox) == dict.fromkeys(inbox, 1)
+
+
+async def test_a_claim_of_a_live_server_is_never_taken_over(server_app: FastAPI) -> None:
+    """Another instance whose process still runs (a sibling worker): its claim stands."""
+    from lucy_server import idempotency, instances
+
+    state = server_app.state.lucy
+    me = state.instance
+    sibling = instances.Instance("s" * 32, me.host, os.getppid(), None)  # a live process
+    with db.write_tx(state.engine) as conn:
+        conn.execute(
+            db.server_instances.insert().values(
+                id=sibling.id, host=sibling.host, pid=sibling.pid, started_at=state.now()
+            )
+        )
+        conn.execute(
+            db.idempotency_records.insert().values(
+                staff_id=1,
+                key="sibling-key",
+                method="POST",
+                path="/x",
+                fingerprint="f" * 64,
+                instance_id=sibling.id,
+                created_at=state.now(),
+            )
+        )
+    store = idempotency.IdempotencyStore(state)
+    claim = store.claim(1, "sibling-key", idempotency.Request("POST", "/x", "f" * 64))
+    assert claim.kind == "in_progress"
+    assert not instances.is_gone(sibling, me)
+    dead = instances.Instance("d" * 32, me.host, 2**22 + 12345, "1")  # no such pid
+    assert instances.is_gone(dead, me)
+    other_host = instances.Instance("h" * 32, "elsewhere|boot|ns", 1, "1")
+    assert not instances.is_gone(other_host, me)  # cannot be told: the age rule applies
