@@ -1,0 +1,1 @@
+"""Textual CSS of lucy-tui, shipped inside the wheel (package data)."""
