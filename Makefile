@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-installed check-tracked lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,19 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/lucy-tui
 
+# The test suite, then the installed-app check.
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-installed
+
+# Build the wheel, install it (not editable) into a fresh venv in a temp dir, and drive
+# the installed app from outside the repository: client list, a client, all seven tabs.
+test-installed:
+	PYTHON=$(PYTHON) bash .ci/test-installed
+
+# No build output, venv, cache or database tracked by git (CI runs it too).
+check-tracked:
+	bash .ci/check-tracked
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
@@ -35,4 +46,5 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.app
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+		.schemathesis
