@@ -20,6 +20,7 @@ from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow
 from lucy_tui.client_view import ClientView
 from lucy_tui.messages import ClientChanged, ClientsLoadFailed, ClientsPageLoaded
 from lucy_tui.paths import documents_dir
+from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.widgets.client_table import ClientTable
 
@@ -133,7 +134,7 @@ class DashboardScreen(LucyScreen[None]):
         self.loading_done = True  # what is shown stays as it was
         self._apply_view()
         self.query_one("#status-line", Static).update(
-            f"Could not load the clients: {message.error.message} Press ctrl+r to try again."
+            plain(f"Could not load the clients: {message.error.message} Press ctrl+r to try again.")
         )
         self.app.report_error(message.error, "Could not load the clients")
 
@@ -216,11 +217,11 @@ class DashboardScreen(LucyScreen[None]):
         if view.filter.text.strip():
             parts.append(f"filter: {view.filter.text.strip()}")
         parts.append(f"column: {column}")
-        self.query_one("#status-line", Static).update("  ·  ".join(parts))
+        self.query_one("#status-line", Static).update(plain("  ·  ".join(parts)))
 
     def set_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
-        banner.update(text)
+        banner.update(plain(text))
         banner.display = bool(text)
 
     # --- filter -------------------------------------------------------------------------
@@ -232,7 +233,7 @@ class DashboardScreen(LucyScreen[None]):
         hint = self.query_one("#filter-hint", Static)
         if hints != self._shown_hints:  # a repaint of the hint costs a layout: skip it
             self._shown_hints = hints
-            hint.update(hints)
+            hint.update(plain(hints))
             hint.display = bool(hints)
         self.table.view_changed()
         self._update_status()
