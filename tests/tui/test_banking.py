@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Group
+from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from lucy_tui.api.models import BankingStatus
+from lucy_server import db
+from lucy_tui.api.models import BankConnection, BankingStatus
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.detail.banking import BankingTab
 
 from .conftest import SIZE, open_client, settle
+from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 IBAN_IN_GROUPS = re.compile(r"^BE\d{2}( \d{4}){3}$")
 
@@ -97,6 +103,54 @@ async def test_other_plans_see_what_business_pro_brings(make_app) -> None:  # ty
         assert text.startswith("What Lucy Business Pro would bring")
         assert connection.message in text and "Kapsalon Maes is on Lucy Inbox" in text
         assert "• its CODA bank statements delivered to your firm every working day" in text
+
+
+async def test_hostile_bank_details_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    accounts = db.bank_accounts
+    engine = db.make_engine(data_dir / "demo.db")
+    with engine.connect() as conn:
+        first, second = conn.execute(
+            select(accounts.c.id).where(accounts.c.client_id == 1).order_by(accounts.c.id)
+        ).scalars()
+    engine.dispose()
+    poison(data_dir, accounts, accounts.c.id == first, bank=MARKUP, holder=CLICK)
+    poison(data_dir, accounts, accounts.c.id == second, iban=f"BE71{CLEAR}", holder=OSC52)
+    connections = db.bank_connections
+    poison(data_dir, connections, connections.c.client_id == 1, provider=BIDI)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_banking(pilot, "Aalter Interieur BV")
+        table = tab.query_one("#banking-table", DataTable)
+        rows = [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(2)]
+        assert_literal(rows[0], MARKUP, CLICK)
+        assert_literal(rows[1], CLEAR, OSC52)
+        assert_literal(str(tab.query_one("#banking-summary", Static).render()), BIDI)
+
+        await pilot.press("down", "y")  # the IBAN copied is the one shown: no control code
+        await settle(pilot)
+        assert app.clipboard == printable(f"BE71{CLEAR}")
+        assert_literal(toasts(app)[-1], CLEAR)
+
+    # The empty states quote the server's provider and message.
+    for status in (BankingStatus.NOT_CONNECTED, BankingStatus.CONNECTED):
+        connection = BankConnection(
+            status=status,
+            provider=CLICK,
+            message=OSC52,
+            connected_at=datetime(2026, 1, 5, tzinfo=UTC),
+        )
+        group = BankingTab._empty_state(connection)
+        shown = " ".join(str(line) for line in group.renderables)
+        assert_literal(shown, CLICK)
+    assert_literal(
+        " ".join(
+            str(line)
+            for line in BankingTab._empty_state(
+                BankConnection(status=BankingStatus.PLAN_REQUIRED, message=OSC52)
+            ).renderables
+        ),
+        OSC52,
+    )
 
 
 def test_snapshot_banking_accounts(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]

@@ -27,8 +27,9 @@ from lucy_tui.api.models import (
     Plan,
 )
 from lucy_tui.api.validation import format_iban
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
-from lucy_tui.screens.detail.base import DetailTab
+from lucy_tui.screens.detail.base import DetailTab, cell
 
 ACCOUNT_TYPES = {AccountType.CURRENT: "Current", AccountType.SAVINGS: "Savings"}
 MANDATE_STYLES = {
@@ -54,11 +55,15 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _paragraphs(title: str, *parts: str | Text) -> Group:
-    """An empty state: a bold title, then paragraphs separated by a blank line."""
-    lines: list[Text] = [Text(title, style="bold")]
+    """An empty state: a bold title, then paragraphs separated by a blank line.
+
+    ``title`` and ``str`` parts may carry the server's words: shown as text, without control
+    characters. ``Text`` parts are the app's own (they may span several lines).
+    """
+    lines: list[Text] = [Text(printable(title), style="bold")]
     for part in parts:
         lines.append(Text(""))
-        lines.append(part if isinstance(part, Text) else Text(part))
+        lines.append(part if isinstance(part, Text) else Text(printable(part)))
     return Group(*lines)
 
 
@@ -124,10 +129,10 @@ class BankingTab(DetailTab):
         table = self.query_one("#banking-table", DataTable)
         for index, account in enumerate(data.accounts):
             table.add_row(
-                format_iban(account.iban),
-                account.bank,
-                account.holder,
-                ACCOUNT_TYPES.get(account.account_type, str(account.account_type)),
+                cell(format_iban(account.iban)),
+                cell(account.bank),
+                cell(account.holder),
+                cell(ACCOUNT_TYPES.get(account.account_type, str(account.account_type))),
                 self._mandate(account),
                 _day(account.last_statement_date) or Text("none yet", style="dim"),
                 key=str(index),
@@ -135,8 +140,11 @@ class BankingTab(DetailTab):
         count = len(data.accounts)
         since = f" since {_day(data.connected_at)}" if data.connected_at else ""
         self.query_one("#banking-summary", Static).update(
-            f"{count} bank account{'s' if count != 1 else ''} connected through "
-            f"{data.provider}{since}; their CODA statements reach your firm every working day."
+            plain(
+                f"{count} bank account{'s' if count != 1 else ''} connected through "
+                f"{data.provider}{since}; their CODA statements reach your firm every "
+                "working day."
+            )
         )
         note = self._mandate_note(data.accounts)
         if note:
@@ -219,8 +227,11 @@ class BankingTab(DetailTab):
         if account is None:
             self.notify("There is no bank account to copy an IBAN from.", severity="warning")
             return
-        self.app.copy_to_clipboard(account.iban)
-        self.notify(f"Copied {format_iban(account.iban)} to the clipboard.")
+        # What is copied is what is shown: a control character pasted into a shell runs.
+        self.app.copy_to_clipboard(printable(account.iban))
+        self.notify(
+            printable(f"Copied {format_iban(account.iban)} to the clipboard."), markup=False
+        )
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -18,12 +19,22 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import LucyError
-from lucy_tui.safe_text import plain
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
     from lucy_tui.app import LucyApp
     from lucy_tui.screens.client_detail import ClientDetailScreen
+
+
+def cell(text: object, style: str = "", justify: JustifyMethod | None = None) -> Text:
+    """A DataTable cell holding text from outside: never markup, no control characters.
+
+    A Rich ``Text``, not a ``Content``: the table measures a ``Text`` for its column width.
+    """
+    return Text(printable(text), style=style, justify=justify)
 
 
 class DetailTab(Vertical, can_focus=True):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from lucy_tui.api import validation
@@ -21,7 +21,7 @@ from lucy_tui.api.errors import ConflictError, LucyError, NotFoundError, Validat
 from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus
 from lucy_tui.safe_text import fill, plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
-from lucy_tui.screens.detail.base import DetailTab
+from lucy_tui.screens.detail.base import DetailTab, cell
 
 LAST_USER_REASON = "A client needs at least one user: add another before removing this one."
 
@@ -46,9 +46,7 @@ class UsersTab(DetailTab):
 
     def compose_tab(self) -> ComposeResult:
         yield Static("", id="users-summary", classes="users-summary")
-        table: DataTable[Content] = DataTable(
-            id="users-table", cursor_type="row", zebra_stripes=True
-        )
+        table: DataTable[Text] = DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="users-remove-reason", classes="users-reason")
         with Horizontal(classes="users-buttons"):
@@ -83,10 +81,10 @@ class UsersTab(DetailTab):
         for user in self.users:
             invited = user.invited_at.strftime("%d/%m/%Y") if user.invited_at else "—"
             table.add_row(
-                plain(user.name),
-                plain(user.email),
-                plain(user.status.value.capitalize()),
-                plain(invited),
+                cell(user.name),
+                cell(user.email),
+                cell(user.status.value.capitalize()),
+                cell(invited),
                 key=str(user.id),
             )
         if self.users:
