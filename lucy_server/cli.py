@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="seed the default demo firm if the database is empty"
     )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help=(
+            "behind a reverse proxy: the proxy addresses (comma-separated, or *) whose "
+            "X-Forwarded-For names the client's address; failed sign-ins are limited per "
+            "client address. Default: none, X-Forwarded-For is ignored"
+        ),
+    )
     return parser
 
 
@@ -91,7 +101,17 @@ def _serve(args: argparse.Namespace) -> int:
         logging.getLogger("lucy_server").warning(
             "serving on %s: reachable from other machines; use HTTPS in front of it", args.host
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # X-Forwarded-For is believed only from the proxies named: uvicorn's own default trusts
+    # it from 127.0.0.1, where any local program could then pose as any address.
+    proxies = args.forwarded_allow_ips
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
+    )
     return 0
 
 

@@ -181,3 +181,96 @@ async def test_openapi_is_public(raw: httpx.AsyncClient) -> None:
     response = await raw.get("/openapi.json")
     assert response.status_code == 200
     assert f"{API}/clients/{{client_id}}/documents/resend" in response.json()["paths"]
+
+
+# --- numbers are ASCII digits only (issue 15) -------------------------------------------------
+
+
+def wire_bytes(text: str) -> bytes:
+    """A header value as bytes: latin-1 where it fits (so the server reads ``'²'`` back), else
+    UTF-8 (read back as other non-digits)."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+@pytest.mark.parametrize("if_match", ["²", '"²"', 'W/"١"', "１", '"1", *', "\xa01", "+1", "1_0"])
+async def test_if_match_versions_are_ascii_digits_only(
+    raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int], if_match: str
+) -> None:
+    """``'²'.isdigit()`` is true and ``int('²')`` fails: this answered 500."""
+    response = await raw.patch(
+        f"{API}/clients/{cases['rich']}",
+        json={"name": "Renamed BV"},
+        headers={**bearer(admin_token), "If-Match": wire_bytes(if_match)},
+    )
+    assert response.status_code == 400, response.text
+    assert "digits 0-9" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("client_id", ["²", "١", "１", "+1", "1_0", "%201", "1.0"])
+async def test_path_ids_are_ascii_digits_only(
+    raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int], client_id: str
+) -> None:
+    response = await raw.get(f"{API}/clients/{client_id}", headers=bearer(admin_token))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "client_id"
+
+
+@pytest.mark.parametrize("query", ["page=²", "page_size=１", "team_id=١", "page=+2", "page=1_0"])
+async def test_query_numbers_are_ascii_digits_only(
+    raw: httpx.AsyncClient, admin_token: str, query: str
+) -> None:
+    response = await raw.get(f"{API}/clients?{query}", headers=bearer(admin_token))
+    assert response.status_code == 422, response.text
+    assert "digits 0-9" in response.json()["error"]["message"]
+
+
+async def test_a_content_length_of_other_digits_is_400(
+    server_app: object, admin_token: str
+) -> None:
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{API}/clients",
+        "raw_path": f"{API}/clients".encode(),
+        "query_string": b"",
+        "headers": [
+            (b"authorization", f"Bearer {admin_token}".encode()),
+            (b"content-length", "²".encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("lucy.test", 80),
+    }
+    await server_app(scope, receive, send)  # type: ignore[operator]
+    assert sent[0]["status"] == 400
+
+
+async def test_the_openapi_declares_bearer_if_match_and_idempotency_key(
+    raw: httpx.AsyncClient,
+) -> None:
+    schema = (await raw.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            names = {p["name"]: p for p in operation.get("parameters", [])}
+            login = path.endswith("/auth/login")
+            assert bool(operation.get("security")) is not login, (method, path)
+            if method in ("put", "patch"):
+                assert names["If-Match"]["required"] is True
+                assert {"412", "428"} <= set(operation["responses"]), (method, path)
+            if method == "post" and not login:
+                assert names["Idempotency-Key"]["required"] is False
+                assert "422" in operation["responses"]

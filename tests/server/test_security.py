@@ -26,8 +26,10 @@ from sqlalchemy import event, select
 from lucy_server import auth as server_auth
 from lucy_server import db, security
 from lucy_server.cli import DEFAULT_HOST, _parser, main
-from lucy_server.ratelimit import LoginLimiter
+from lucy_server.ratelimit import MAX_SOURCE_FAILURES, LoginLimiter
 from lucy_server.seed import STAFF
+from lucy_tui.api.client import LucyClient
+from lucy_tui.api.errors import RateLimitedError, UnauthorizedError
 from tests.conftest import FakeClock, SeededFirm
 
 from .conftest import ADMIN, API, EMPLOYEE, PASSWORD, bearer
@@ -319,3 +321,85 @@ def test_another_address_only_when_asked_and_with_a_warning(
     assert main(["serve", "--db", str(tmp_path / "b.db"), "--host", "0.0.0.0"]) == 0
     assert runs[-1]["host"] == "0.0.0.0"
     assert "reachable from other machines" in caplog.text
+
+
+# --- the lock-out is no weapon (issue 15) ------------------------------------------------------
+
+
+def typed_from(app: FastAPI, address: str) -> LucyClient:
+    """A typed client whose requests come from ``address`` (as the ASGI server reports it)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return LucyClient("http://lucy.test", transport=transport, retries=0)
+
+
+async def test_failures_from_one_address_do_not_keep_the_account_out_elsewhere(
+    server_app: FastAPI,
+) -> None:
+    """Staff addresses are listed by /staff: five wrong passwords a minute from anywhere used
+    to lock any colleague out. Now the lock is per (account, source address)."""
+    async with typed_from(server_app, "203.0.113.9") as attacker:
+        for _ in range(5):
+            with pytest.raises(UnauthorizedError):
+                await attacker.login(ADMIN, WRONG)
+        with pytest.raises(RateLimitedError) as caught:
+            await attacker.login(ADMIN, PASSWORD)  # locked for this account from there
+        assert "for this account" in caught.value.message
+    async with typed_from(server_app, "198.51.100.20") as colleague:
+        signed_in = await colleague.login(ADMIN, PASSWORD)
+    assert signed_in.staff.email == ADMIN
+
+
+async def test_spraying_accounts_from_one_address_is_limited_per_address(
+    server_app: FastAPI,
+) -> None:
+    async with typed_from(server_app, "203.0.113.10") as sprayer:
+        for number in range(MAX_SOURCE_FAILURES):  # 1 try per name: no pair is ever locked
+            with pytest.raises(UnauthorizedError):
+                await sprayer.login(f"guess-{number}@demo-firm.be", WRONG)
+        with pytest.raises(RateLimitedError) as caught:
+            await sprayer.login(EMPLOYEE, PASSWORD)  # even a right one, from there
+        assert "from your network address" in caught.value.message
+    async with typed_from(server_app, "198.51.100.21") as elsewhere:
+        assert (await elsewhere.login(EMPLOYEE, PASSWORD)).staff.email == EMPLOYEE
+
+
+def test_the_address_behind_a_proxy_is_taken_from_the_proxy_only_when_told(
+    seeded_template: SeededFirm, tmp_path: Path
+) -> None:
+    """By default X-Forwarded-For is ignored (anyone can write it): a guesser varying it is
+    still one source. With --forwarded-allow-ips naming the proxy, it is the client's address."""
+    database = tmp_path / "lucy.db"
+    database.write_bytes(seeded_template.path.read_bytes())
+
+    def tries(base: str, forwarded: list[str]) -> list[int]:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            return [
+                client.post(
+                    f"{API}/auth/login",
+                    json={"email": ADMIN, "password": WRONG},
+                    headers={"X-Forwarded-For": address},
+                ).status_code
+                for address in forwarded
+            ]
+
+    spoofed = [f"192.0.2.{n}" for n in range(6)]
+    with lucy_server(database, tmp_path / "plain.log") as base:
+        assert tries(base, spoofed) == [401] * 5 + [429]
+    with lucy_server(
+        database, tmp_path / "proxied.log", "--forwarded-allow-ips", "127.0.0.1"
+    ) as base:
+        assert tries(base, ["192.0.2.50"] * 6) == [401] * 5 + [429]
+        assert tries(base, ["192.0.2.51"]) == [401]  # another client behind the proxy
+
+
+def test_serve_ignores_forwarded_headers_unless_given_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: runs.append(kwargs))
+    assert main(["serve", "--db", str(tmp_path / "c.db")]) == 0
+    assert runs[-1]["proxy_headers"] is False
+    assert main(["serve", "--db", str(tmp_path / "d.db"), "--forwarded-allow-ips", "10.0.0.5"]) == 0
+    assert (runs[-1]["proxy_headers"], runs[-1]["forwarded_allow_ips"]) == (True, "10.0.0.5")
