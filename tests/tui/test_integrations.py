@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
+from lucy_server import db
 from lucy_tui.api.models import ClientIntegrationsUpdate
 from lucy_tui.app import LucyApp
 from lucy_tui.screens.detail.integrations import IntegrationsTab
 from lucy_tui.screens.prompt import ConfirmScreen
 
 from .conftest import SIZE, open_client, settle
+from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER_ID = 1  # Yuki + Dropbox archive
 DUBOIS_ID = 17  # no accounting package
@@ -203,3 +207,34 @@ def test_snapshot_integrations(snap_compare, make_app) -> None:  # type: ignore[
         await open_integrations(pilot, "Aalter Interieur BV")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=integrations)
+
+
+async def test_hostile_integration_names_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    table = db.integrations
+    poison(data_dir, table, table.c.id == "yuki", name=CLICK, description=BIDI)
+    poison(data_dir, table, table.c.id == "exact-online", name=MARKUP, description=OSC52)
+    poison(data_dir, table, table.c.id == "dropbox-archive", name=CLEAR)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
+        tab = await open_integrations(pilot, "Aalter Interieur BV")
+        assert_literal(option_text(tab, "yuki"), CLICK, BIDI)
+        assert_literal(option_text(tab, "exact-online"), MARKUP, OSC52)
+        assert_literal(option_text(tab, "dropbox-archive"), CLEAR)
+        summary = str(tab.query_one("#integrations-summary", Static).render())
+        assert_literal(summary, f"Accounting package: {CLICK} (by API)", CLEAR)
+
+        await move_to(pilot, tab, "exact-online")
+        await pilot.press("enter")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert_literal(str(confirm.query_one(".dialog-title", Static).render()), MARKUP, CLICK)
+        assert_literal(str(confirm.query_one(".dialog-body", Static).render()), MARKUP, CLICK)
+        await pilot.press("n")
+        await settle(pilot)
+
+        await move_to(pilot, tab, "dropbox-archive")
+        await pilot.press("space")
+        await settle(pilot)
+        assert_literal(toasts(app)[-1], f"{CLEAR} switched off")
+        assert app.is_running

@@ -26,6 +26,7 @@ from lucy_tui.api.models import (
     IntegrationCategory,
     IntegrationKind,
 )
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
@@ -90,10 +91,11 @@ class IntegrationsTab(DetailTab):
         self.query_one("#integrations-summary", Static).update(self._summary(current))
 
     def _display_name(self, integration_id: str | None) -> str:
+        """The integration's name as shown: the server's words, without control characters."""
         if integration_id is None:
             return ""
         integration = self.catalogue.get(integration_id)
-        return integration.name if integration else integration_id
+        return printable(integration.name if integration else integration_id)
 
     def _summary(self, current: ClientIntegrations) -> Text:
         summary = Text("Accounting package: ", style="bold")
@@ -146,10 +148,10 @@ class IntegrationsTab(DetailTab):
         return Text.assemble(
             "  ",
             (f"{mark:<4}", style),
-            (f"{integration.name:<24}", style),
+            (f"{printable(integration.name):<24}", style),
             (f"{state:<8}", style),
             (f"{how:<10}", "dim"),
-            (integration.description, "dim"),
+            (printable(integration.description), "dim"),
         )
 
     # --- what is highlighted --------------------------------------------------------------
@@ -191,18 +193,16 @@ class IntegrationsTab(DetailTab):
             return
         assert self.current is not None
         linked = self.current.accounting_package
+        name = printable(integration.name)
         if linked == integration.id:
-            self.notify(f"{integration.name} is already the linked accounting package.")
+            self.notify(f"{name} is already the linked accounting package.", markup=False)
             return
         update = ClientIntegrationsUpdate(
             accounting_package=integration.id, destinations=list(self.current.destinations)
         )
-        client = self.detail_screen.client_name
+        client = printable(self.detail_screen.client_name)
         if linked is None:
-            self._save(
-                update,
-                f"{integration.name} is now {client}'s accounting package.",
-            )
+            self._save(update, f"{name} is now {client}'s accounting package.")
             return
         from lucy_tui.screens.prompt import ConfirmScreen
 
@@ -211,16 +211,13 @@ class IntegrationsTab(DetailTab):
 
         def answered(replace: bool | None) -> None:
             if replace:
-                self._save(
-                    update, f"{integration.name} replaces {old} for {client}.", version=version
-                )
+                self._save(update, f"{name} replaces {old} for {client}.", version=version)
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Replace {old} with {integration.name}?",
+                f"Replace {old} with {name}?",
                 "A client can be linked to one accounting package at a time. Documents "
-                f"sent from now on go to {integration.name}; those already sent to {old} "
-                "stay there.",
+                f"sent from now on go to {name}; those already sent to {old} stay there.",
                 yes="Replace",
                 no=f"Keep {old}",
             ),
@@ -237,7 +234,7 @@ class IntegrationsTab(DetailTab):
             return
         from lucy_tui.screens.prompt import ConfirmScreen
 
-        name, client = self._display_name(linked), self.detail_screen.client_name
+        name, client = self._display_name(linked), printable(self.detail_screen.client_name)
         update = ClientIntegrationsUpdate(
             accounting_package=None, destinations=list(self.current.destinations)
         )
@@ -265,20 +262,22 @@ class IntegrationsTab(DetailTab):
         if integration is None or not self._ready():
             return
         assert self.current is not None
+        name = printable(integration.name)
         if integration.category is IntegrationCategory.ACCOUNTING:
             self.notify(
-                f"{integration.name} is an accounting package: press enter to link it. "
+                f"{name} is an accounting package: press enter to link it. "
                 "Space switches other destinations on or off.",
                 severity="warning",
+                markup=False,
             )
             return
         destinations = list(self.current.destinations)
         if integration.id in destinations:
             destinations.remove(integration.id)
-            done = f"{integration.name} switched off: documents no longer go there."
+            done = f"{name} switched off: documents no longer go there."
         else:
             destinations.append(integration.id)
-            done = f"{integration.name} switched on."
+            done = f"{name} switched on."
         self._save(
             ClientIntegrationsUpdate(
                 accounting_package=self.current.accounting_package, destinations=destinations
@@ -315,7 +314,7 @@ class IntegrationsTab(DetailTab):
             self.saving = False
             hint.update(HINT)
         self._show_current(saved)
-        self.notify(done)
+        self.notify(done, markup=False)  # names from the server, made printable above
         self.detail_screen.load_client()  # the header and the list show the integrations
 
     # --- palette --------------------------------------------------------------------------
