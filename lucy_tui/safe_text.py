@@ -51,6 +51,4 @@ def fill(template: str, **values: object) -> Content:
 
     ``fill("Open [b]$name[/]?", name=client.name)`` shows the name literally, in bold.
     """
-    return Content.from_markup(
-        template, **{key: printable(value) for key, value in values.items()}
-    )
+    return Content.from_markup(template, **{key: printable(value) for key, value in values.items()})

@@ -64,6 +64,7 @@ class Rule:
     method: str | None = None
     path: re.Pattern[str] | None = None
     times: int | None = 1
+    message: str | None = None  # the API error's message, for a status fault
     hits: int = 0
 
     def matches(self, request: httpx.Request) -> bool:
@@ -106,10 +107,18 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         method: str | None = None,
         path: str | None = None,
         times: int | None = 1,
+        message: str | None = None,
     ) -> Rule:
-        """Fault the next ``times`` requests matching ``method`` and ``path`` (a regex)."""
+        """Fault the next ``times`` requests matching ``method`` and ``path`` (a regex).
+
+        ``message``: a status fault answers the API's JSON error with this message.
+        """
         rule = Rule(
-            fault, method.upper() if method else None, re.compile(path) if path else None, times
+            fault,
+            method.upper() if method else None,
+            re.compile(path) if path else None,
+            times,
+            message,
         )
         self.rules.append(rule)
         return rule
@@ -164,6 +173,9 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         content_type, body = _STATUS_BODIES.get(
             fault, ("application/json", b'{"error": {"code": "error", "message": "Fault."}}')
         )
+        if rule.message is not None:
+            content_type = "application/json"
+            body = json.dumps({"error": {"code": "error", "message": rule.message}}).encode()
         return httpx.Response(
             fault, headers={"Content-Type": content_type}, content=body, request=request
         )
