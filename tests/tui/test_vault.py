@@ -9,10 +9,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
+from lucy_server import db
 from lucy_server.routes import vault as server_vault
 from lucy_tui.api.models import VAULT_MAX_BYTES, VaultCategory
 from lucy_tui.app import LucyApp
 from lucy_tui.paths import documents_dir
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.detail.vault import (
     EMPTY_VAULT,
     VAULT_CONTENT_TYPES,
@@ -23,6 +25,7 @@ from lucy_tui.screens.detail.vault import (
 from lucy_tui.screens.prompt import ConfirmScreen, PromptScreen
 
 from .conftest import SIZE, open_client, settle
+from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER = "Aalter Interieur BV"  # client 1: three vault files
 AALTER_ID = 1
@@ -328,3 +331,57 @@ def test_snapshot_vault(snap_compare, make_app) -> None:  # type: ignore[no-unty
         await open_vault(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=vault)
+
+
+async def test_hostile_file_names_are_shown_and_saved_as_text(
+    make_app, data_dir: Path, home: Path
+) -> None:  # type: ignore[no-untyped-def]
+    files = db.vault_files
+    engine = db.make_engine(data_dir / "demo.db")
+    with engine.connect() as conn:
+        ids = list(conn.execute(files.select().where(files.c.client_id == AALTER_ID)).scalars())
+    engine.dispose()
+    hostile_names = [f"{CLICK}.pdf", f"{CLEAR}{BIDI}.pdf", f"{MARKUP}.pdf"]
+    for file_id, name in zip(ids, hostile_names, strict=True):
+        poison(data_dir, files, files.c.id == file_id, name=name, uploaded_by=OSC52)
+    client_name = f"{MARKUP} {CLICK}"
+    poison(data_dir, db.clients, db.clients.c.id == AALTER_ID, name=client_name)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
+        tab = await open_vault(pilot, client_name)
+        table = tab.query_one("#vault-table", DataTable)
+        rows = [" | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        for name in hostile_names:
+            assert_literal(next(row for row in rows if printable(name) in row), name, OSC52)
+
+        row = next(i for i, text in enumerate(rows) if printable(hostile_names[1]) in text)
+        table.move_cursor(row=row)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert_literal(str(app.screen.query_one(".dialog-title", Static).render()), CLEAR, BIDI)
+        body = str(app.screen.query_one(".dialog-body", Static).render())
+        assert_literal(body, hostile_names[1], OSC52, client_name)
+        await pilot.press("n")
+        await settle(pilot)
+
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        assert_literal(str(app.screen.query_one(".dialog-title", Static).render()), CLEAR, BIDI)
+        assert_literal(app.screen.query_one(Input).value, hostile_names[1])
+        await type_path(pilot, home)
+        await pilot.press("enter")
+        await settle(pilot)
+        # Saved under the name as shown: no control character reaches the file system.
+        assert [path.name for path in home.iterdir() if path.suffix == ".pdf"] == [
+            printable(hostile_names[1])
+        ]
+        assert_literal(toasts(app)[-1], f"Saved {hostile_names[1]}")
+
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UploadScreen)
+        title = str(app.screen.query_one(".dialog-title", Static).render())
+        assert_literal(title, f"Upload a file to {client_name}'s vault")
+        assert app.is_running

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,8 +32,9 @@ from lucy_tui.api.models import (
 )
 from lucy_tui.atomic import write_bytes_atomic
 from lucy_tui.paths import documents_dir
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
-from lucy_tui.screens.detail.base import DetailTab
+from lucy_tui.screens.detail.base import DetailTab, cell
 
 ALLOWED_TYPES = ", ".join(sorted({suffix.lstrip(".") for suffix in VAULT_CONTENT_TYPES}))
 MAX_MB = VAULT_MAX_BYTES // (1024 * 1024)
@@ -138,8 +138,11 @@ def _too_large(name: str, size: int) -> str:
 
 
 def download_name(name: str) -> str:
-    """The server's file name, made safe to use as a local file name."""
-    base = PurePath(name.replace("\\", "/")).name.strip()
+    """The server's file name, made safe to use as a local file name.
+
+    No folder part, and no control character: a name is later listed in a terminal.
+    """
+    base = PurePath(printable(name).replace("\\", "/")).name.strip()
     return base if base and base not in {".", ".."} else "download"
 
 
@@ -166,9 +169,13 @@ class UploadScreen(LucyModal[LocalFile | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form", id="vault-upload"):
-            yield Static(f"Upload a file to {self.client_name}'s vault", classes="dialog-title")
+            yield Static(
+                plain(f"Upload a file to {self.client_name}'s vault"), classes="dialog-title"
+            )
             yield Label("Path of the local file")
-            yield Input(self.path, placeholder="~/Documents/tax-2025.pdf", id="upload-path")
+            yield Input(
+                printable(self.path), placeholder="~/Documents/tax-2025.pdf", id="upload-path"
+            )
             yield Static(
                 f"Allowed: {ALLOWED_TYPES}; at most {MAX_MB} MB. ~ is your home folder.",
                 classes="upload-help",
@@ -216,7 +223,7 @@ class UploadScreen(LucyModal[LocalFile | None]):
     def _refuse(self, reason: str) -> None:
         if not self.is_attached:  # cancelled while the file was being checked
             return
-        self.query_one("#upload-error", Static).update(reason)
+        self.query_one("#upload-error", Static).update(plain(reason))
         self.query_one("#upload-path", Input).add_class("-invalid")
         self.query_one("#upload", Button).disabled = False
         self.query_one("#upload-path", Input).focus()
@@ -287,11 +294,11 @@ class VaultTab(DetailTab):
         table.clear()
         for file in files:
             table.add_row(
-                file.name,
-                CATEGORY_LABELS.get(file.category, str(file.category)),
-                Text(human_size(file.size), justify="right"),
-                file.uploaded_by,
-                _local_date(file.uploaded_at),
+                cell(file.name),
+                cell(CATEGORY_LABELS.get(file.category, str(file.category))),
+                cell(human_size(file.size), justify="right"),
+                cell(file.uploaded_by),
+                cell(_local_date(file.uploaded_at)),
                 key=str(file.id),
             )
         empty = not files
@@ -323,7 +330,8 @@ class VaultTab(DetailTab):
         return file
 
     def _status(self, text: str) -> None:
-        self.query_one("#vault-status", Static).update(text)
+        """The line under the table, as plain text (it names files)."""
+        self.query_one("#vault-status", Static).update(plain(text))
 
     # --- upload ---------------------------------------------------------------------------
 
@@ -354,25 +362,30 @@ class VaultTab(DetailTab):
         self._retry_path = ""
         self._show_files([uploaded, *self.files], cursor_on=uploaded.id)
         self.focus_content()
-        self.notify(f"Uploaded {uploaded.name} ({human_size(uploaded.size)}) to the vault.")
+        self.notify(
+            printable(f"Uploaded {uploaded.name} ({human_size(uploaded.size)}) to the vault."),
+            markup=False,
+        )
 
     def _upload_refused(self, local: LocalFile, error: LucyError) -> None:
         if isinstance(error, TooLargeError):
             self.notify(
-                f"The server refused {local.name}: it is too large ({error.message}).",
+                printable(f"The server refused {local.name}: it is too large ({error.message})."),
                 severity="error",
                 timeout=10,
+                markup=False,
             )
         elif isinstance(error, ValidationError):
             reason = error.field_errors.get("file") or error.message
             self.notify(
-                f"The server refused {local.name}: {reason}. Nothing was uploaded.",
+                printable(f"The server refused {local.name}: {reason}. Nothing was uploaded."),
                 severity="error",
                 timeout=10,
+                markup=False,
             )
         else:
             self.app.report_error(
-                error, f"Could not upload {local.name}", retry="Press u to try again."
+                error, printable(f"Could not upload {local.name}"), retry="Press u to try again."
             )
 
     # --- download -------------------------------------------------------------------------
@@ -391,7 +404,7 @@ class VaultTab(DetailTab):
 
         self.app.push_screen(
             PromptScreen(
-                f"Download {file.name}",
+                printable(f"Download {file.name}"),
                 f"Save {human_size(file.size)} to this file (or folder):",
                 str(default),
             ),
@@ -403,13 +416,14 @@ class VaultTab(DetailTab):
         try:
             target = download_target(path_text, file.name)
         except LocalFileError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error")
+            self.app.call_from_thread(self.notify, printable(error), severity="error", markup=False)
             return
         if target.exists() and not target.is_file():
             self.app.call_from_thread(
                 self.notify,
-                f"Cannot save to {target}: it is not a regular file.",
+                printable(f"Cannot save to {target}: it is not a regular file."),
                 severity="error",
+                markup=False,
             )
             return
         self.app.call_from_thread(self._target_chosen, file, target, target.exists())
@@ -424,12 +438,12 @@ class VaultTab(DetailTab):
             if replace:
                 self._download(file, target, overwrite=True)
             else:
-                self.notify(f"Not downloaded: {target} is kept as it was.")
+                self.notify(printable(f"Not downloaded: {target} is kept as it was."), markup=False)
 
         self.app.push_screen(
             ConfirmScreen(
                 "Replace the existing file?",
-                f"{target} already exists. Replace it with {file.name} from the vault?",
+                printable(f"{target} already exists. Replace it with {file.name} from the vault?"),
                 yes="Replace",
                 no="Keep it",
             ),
@@ -464,7 +478,7 @@ class VaultTab(DetailTab):
             message = f"Saved {file.name} ({human_size(len(content))}) to {target}."
             severity = "information"
         self.app.call_from_thread(self._status, "")
-        self.app.call_from_thread(self.notify, message, severity=severity)
+        self.app.call_from_thread(self.notify, printable(message), severity=severity, markup=False)
 
     # --- delete ---------------------------------------------------------------------------
 
@@ -480,10 +494,12 @@ class VaultTab(DetailTab):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete {file.name}?",
-                f"{file.name} ({human_size(file.size)}, uploaded by {file.uploaded_by} on "
-                f"{_local_date(file.uploaded_at)}) will be deleted from "
-                f"{self._client_name}'s vault, for the client too. This cannot be undone.",
+                printable(f"Delete {file.name}?"),
+                printable(
+                    f"{file.name} ({human_size(file.size)}, uploaded by {file.uploaded_by} on "
+                    f"{_local_date(file.uploaded_at)}) will be deleted from "
+                    f"{self._client_name}'s vault, for the client too. This cannot be undone."
+                ),
                 yes="Delete",
                 no="Keep it",
             ),
@@ -499,20 +515,23 @@ class VaultTab(DetailTab):
             return
         self._show_files([f for f in self.files if f.id != file.id])
         self.focus_content()
-        self.notify(f"Deleted {file.name} from the vault.")
+        self.notify(printable(f"Deleted {file.name} from the vault."), markup=False)
 
     def _file_failed(self, file: VaultFile, error: LucyError, verb: str) -> None:
         if isinstance(error, NotFoundError):
             self.notify(
-                f"{file.name} is no longer in the vault (someone deleted it); the list is "
-                "reloaded.",
+                printable(
+                    f"{file.name} is no longer in the vault (someone deleted it); the list is "
+                    "reloaded."
+                ),
                 severity="warning",
+                markup=False,
             )
             self.reload()
             return
         key = "d" if verb == "download" else "delete"
         self.app.report_error(
-            error, f"Could not {verb} {file.name}", retry=f"Press {key} to try again."
+            error, printable(f"Could not {verb} {file.name}"), retry=f"Press {key} to try again."
         )
 
     # --- palette --------------------------------------------------------------------------
