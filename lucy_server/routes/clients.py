@@ -52,6 +52,9 @@ def list_filters(
     team_id: int | None,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [visible_clause(principal)]
+    if q and validation.has_control_characters(q):
+        # refused rather than cut: SQLite's LIKE stops at a NUL, so "ab\0cd" searched "ab"
+        raise field_error("q", "The search text contains control characters")
     if q and q.strip():
         needle = q.strip()
         pattern = f"%{_escape_like(needle.casefold())}%"

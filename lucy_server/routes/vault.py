@@ -28,6 +28,7 @@ from lucy_tui.api.models import (
     VaultCategory,
     VaultFile,
 )
+from lucy_tui.api.validation import check_name_text
 
 router = APIRouter()
 _v = db.vault_files
@@ -57,8 +58,7 @@ def safe_file_name(raw: str | None) -> str:
         raise ValueError("The file needs a name")
     if ".." in name.split("/") or name.startswith(".."):
         raise ValueError("The file name may not start with '..'")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-        raise ValueError("The file name contains control characters")
+    check_name_text(name, "The file name")  # the text rule of every name (U+2028 too)
     if len(name) > VAULT_MAX_NAME_LENGTH:
         raise ValueError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters")
     return name

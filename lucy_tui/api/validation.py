@@ -32,10 +32,27 @@ MAX_NUMBER_LENGTH = 32
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _reject_control_characters(value: str, what: str) -> None:
-    """One-line values: no control, format (invisible) or line/paragraph separator characters."""
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+# The one text rule of every name-like field (client, legal and user names, vault file names,
+# enterprise and VAT numbers, IBAN, BIC, number formats, the search text), in the app and on
+# the server alike: no control characters (C0, DEL, C1: Cc), no invisible format characters
+# (Cf: the bidi embeddings, overrides and isolates U+202A-202E and U+2066-2069, zero-width
+# characters), no line or paragraph separators (U+2028, U+2029). Letters of any script,
+# combining marks, emoji, brackets ("[BE] Holding") and other punctuation are all text.
+NAME_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether ``value`` breaks the text rule of names (see NAME_FORBIDDEN_CATEGORIES)."""
+    return any(unicodedata.category(ch) in NAME_FORBIDDEN_CATEGORIES for ch in value)
+
+
+def check_name_text(value: str, what: str) -> None:
+    """Raise ``ValueError("<what> contains control characters")`` when the rule is broken."""
+    if has_control_characters(value):
         raise ValueError(f"{what} contains control characters")
+
+
+_reject_control_characters = check_name_text
 
 
 def clean_name(value: str) -> str:

@@ -340,9 +340,7 @@ async def test_bad_list_parameters_are_422_naming_the_parameter(
     refused(response, 422, named)
 
 
-@pytest.mark.parametrize(
-    "q", ["\x00", "%", "_", "\\", "'; DROP TABLE clients; --", RTL_OVERRIDE, "🥐", "../../etc"]
-)
+@pytest.mark.parametrize("q", ["%", "_", "\\", "'; DROP TABLE clients; --", "🥐", "../../etc"])
 async def test_odd_search_text_is_only_text(
     raw: httpx.AsyncClient, employee_token: str, cases: dict[str, int], q: str
 ) -> None:
@@ -356,10 +354,21 @@ async def test_odd_search_text_is_only_text(
 
 
 @pytest.mark.parametrize(
+    "q", ["ab\x00cd", "\x00", "ab\x1bcd", "ab\x7f", "ab\x85", RTL_OVERRIDE + "ab", "a\u2028b"]
+)
+async def test_search_text_with_control_characters_is_422_not_cut(
+    raw: httpx.AsyncClient, employee_token: str, q: str
+) -> None:
+    """Issue 15: "ab\\0cd" used to be searched as "ab" (SQLite's LIKE stops at a NUL)."""
+    response = await raw.get(f"{API}/clients", params={"q": q}, headers=bearer(employee_token))
+    refused(response, 422, "q")
+    assert "control characters" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
     ("method", "path"),
     [
         ("GET", "/clients/{huge}"),
-        ("GET", "/clients/-{huge}"),
         ("PATCH", "/clients/{huge}"),
         ("GET", "/clients/{huge}/documents"),
         ("POST", "/clients/{huge}/documents/send"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from lucy_tui.api import validation
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import NotFoundError, TooLargeError, ValidationError
-from lucy_tui.api.models import VAULT_MAX_BYTES, VaultCategory
+from lucy_tui.api.models import VAULT_MAX_BYTES, ClientUserCreate, VaultCategory
 from tests.conftest import SEED_NOW
 
 from .conftest import API, bearer
@@ -171,3 +172,35 @@ async def test_employee_uses_the_vault_of_visible_clients(
     assert uploaded.uploaded_by == "Eric Employee"
     with pytest.raises(NotFoundError):
         await employee.upload_vault_file(cases["south_only"], "note.txt", b"hi")
+
+
+# --- one text rule for every name (issue 15) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["minutes\u2028.txt", "minutes\u2029.txt", "a\u202ecod.txt", "a\u2066b.txt", "a\x85b.txt"],
+)
+async def test_vault_names_follow_the_text_rule_of_every_name(
+    admin: LucyClient, cases: dict[str, int], name: str
+) -> None:
+    """Vault names took U+2028/U+2029 (every other name refused them)."""
+    with pytest.raises(ValidationError) as caught:
+        await admin.upload_vault_file(cases["rich"], name, b"text", content_type="text/plain")
+    assert "control characters" in caught.value.message
+    with pytest.raises(ValueError, match="control characters"):
+        validation.clean_name(name)
+
+
+async def test_brackets_and_scripts_stay_valid_in_every_name(
+    admin: LucyClient, cases: dict[str, int]
+) -> None:
+    stored = await admin.upload_vault_file(
+        cases["rich"], "[BE] Holding \u2013 عقد.txt", b"text", content_type="text/plain"
+    )
+    assert stored.name == "[BE] Holding \u2013 عقد.txt"
+    assert validation.clean_name("[BE] Holding") == "[BE] Holding"
+    user = await admin.add_client_user(
+        cases["rich"], ClientUserCreate(email="holding@be.example", name="[BE] Holding")
+    )
+    assert user.name == "[BE] Holding"
