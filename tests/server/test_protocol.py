@@ -195,7 +195,9 @@ def wire_bytes(text: str) -> bytes:
         return text.encode("utf-8")
 
 
-@pytest.mark.parametrize("if_match", ["²", '"²"', 'W/"\u0661"', "\uff11", '"1", *', "\xa01", "+1", "1_0"])
+@pytest.mark.parametrize(
+    "if_match", ["²", '"²"', 'W/"\u0661"', "\uff11", '"1", *', "\xa01", "+1", "1_0"]
+)
 async def test_if_match_versions_are_ascii_digits_only(
     raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int], if_match: str
 ) -> None:
@@ -218,7 +220,9 @@ async def test_path_ids_are_ascii_digits_only(
     assert response.json()["error"]["details"][0]["field"] == "client_id"
 
 
-@pytest.mark.parametrize("query", ["page=²", "page_size=\uff11", "team_id=\u0661", "page=+2", "page=1_0"])
+@pytest.mark.parametrize(
+    "query", ["page=²", "page_size=\uff11", "team_id=\u0661", "page=+2", "page=1_0"]
+)
 async def test_query_numbers_are_ascii_digits_only(
     raw: httpx.AsyncClient, admin_token: str, query: str
 ) -> None:
