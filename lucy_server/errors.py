@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -116,9 +117,41 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the requested path takes, over all its routes (RFC 9110 §10.2.1: ``Allow``
+    lists them all; Starlette's 405 names only those of the first route that matched). Read
+    from the app's OpenAPI paths, so Allow says what the schema says."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        request.app.state, "lucy_allow_table", None
+    )
+    if table is None:
+        table = [
+            (
+                re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))),
+                frozenset(method.upper() for method in operations),
+            )
+            for path, operations in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.lucy_allow_table = table
+    methods: set[str] = set()
+    for pattern, verbs in table:
+        if pattern.fullmatch(request.url.path):
+            methods |= verbs
+    return sorted(methods)  # no HEAD: the API does not answer it
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 405:
+        methods = allowed_methods(request)
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here; allowed: {', '.join(methods)}",
+            None,
+            {**(exc.headers or {}), "Allow": ", ".join(methods)},
+        )
     code = _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")
     if status == 404:
         message = "Not found"

@@ -278,3 +278,23 @@ async def test_the_openapi_declares_bearer_if_match_and_idempotency_key(
             if method == "post" and not login:
                 assert names["Idempotency-Key"]["required"] is False
                 assert "422" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/clients", "GET, POST"),
+        ("/clients/1", "GET, PATCH"),
+        ("/clients/1/peppol", "GET, PUT"),
+        ("/clients/1/vault/1", "DELETE, GET"),
+        ("/auth/login", "POST"),
+    ],
+)
+async def test_405_lists_every_method_of_the_path(
+    raw: httpx.AsyncClient, admin_token: str, path: str, allowed: str
+) -> None:
+    """RFC 9110: Allow names every method; it used to name only the first route's (GET)."""
+    response = await raw.request("OPTIONS", f"{API}{path}", headers=bearer(admin_token))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["error"]["code"] == "method_not_allowed"
