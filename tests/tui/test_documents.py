@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 from lucy_server import db
 from lucy_server.delivery import NO_PACKAGE_REASON, NO_TYPE_REASON
 from lucy_server.seed import add_documents
-from lucy_tui.api.errors import UnreachableError
+from lucy_tui.api.errors import ConflictError, UnreachableError
 from lucy_tui.api.models import DocumentActionResponse, DocumentStatus
 from lucy_tui.app import LucyApp
 from lucy_tui.screens.client_detail import ClientDetailScreen
@@ -24,6 +24,7 @@ from lucy_tui.screens.document_actions import ActionResultsScreen, ConfirmAction
 from lucy_tui.widgets.document_table import DocumentTable
 
 from .conftest import SIZE, TODAY, open_client, settle
+from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER = "Aalter Interieur BV"  # client 1: 5 Inbox, 6 Sent, 4 Failed
 INBOX, SENT, FAILED = DocumentStatus.INBOX, DocumentStatus.SENT, DocumentStatus.FAILED
@@ -518,3 +519,37 @@ def test_snapshot_bulk_resend_confirmation(snap_compare, make_app) -> None:  # t
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=confirming)
+
+
+async def test_hostile_document_text_is_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    documents = db.documents
+    of_aalter = documents.c.client_id == 1
+    poison(data_dir, documents, of_aalter, counterparty=MARKUP)
+    poison(data_dir, documents, of_aalter & (documents.c.status == "failed"), failure_reason=OSC52)
+    poison(data_dir, documents, of_aalter & (documents.c.status == "sent"), destination=BIDI)
+    poison(data_dir, db.integrations, db.integrations.c.id == "yuki", name=CLICK)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
+        _, tab, table = await open_documents(pilot, AALTER)
+        view = table.view
+        summary = text(tab.query_one("#documents-summary", Static))
+        assert_literal(summary, f"accounting software: {CLICK}")
+        shown = [view.row_at(i) for i in range(len(view))]
+        for status, outside in ((FAILED, OSC52), (SENT, BIDI), (INBOX, CLICK)):
+            document = next(d for d in shown if d.status is status)
+            assert table.move_to(document.id)
+            await pilot.pause()
+            assert_literal(text(tab.query_one("#documents-cursor", Static)), MARKUP, outside)
+
+        async def refused(*args: object, **kwargs: object) -> DocumentActionResponse:
+            raise ConflictError(f"{CLEAR} {CLICK}", code="refused")
+
+        app.session.client.send_documents = refused  # type: ignore[method-assign]
+        await pilot.press("enter")  # the Inbox document under the cursor
+        await confirm_text(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        outcome = text(tab.query_one("#documents-outcome", Static))
+        assert_literal(outcome, f"Lucy refused to send the 1 document: {CLEAR} {CLICK}")
+        assert_literal(toasts(app)[-1], f"{CLEAR} {CLICK}")
+        assert app.is_running

@@ -39,6 +39,7 @@ from lucy_tui.api.models import (
     DocumentActionResult,
     DocumentStatus,
 )
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 from lucy_tui.screens.document_actions import (
@@ -217,7 +218,7 @@ class DocumentsTab(DetailTab):
         parts.append(f"{view.sort_column.value} {direction}")
         parts.append(("  ·  accounting software: ", "$text-muted"))
         if self.package:
-            parts.append((self.package, "bold"))
+            parts.append((printable(self.package), "bold"))
         elif self.package_known:
             parts.append(("none linked", "bold $text-warning"))
         else:
@@ -239,9 +240,11 @@ class DocumentsTab(DetailTab):
         if document is None:
             line.update("")
             return
-        heading = f"{type_label(document)} · {document.counterparty} · {format_date(document)}: "
+        heading = printable(
+            f"{type_label(document)} · {document.counterparty} · {format_date(document)}: "
+        )
         if document.status is DocumentStatus.FAILED:
-            reason = document.failure_reason or "no reason given"
+            reason = printable(document.failure_reason or "no reason given")
             line.update(
                 Content.assemble(
                     heading,
@@ -251,7 +254,7 @@ class DocumentsTab(DetailTab):
                 )
             )
         elif document.status is DocumentStatus.SENT:
-            where = f" to {document.destination}" if document.destination else ""
+            where = f" to {printable(document.destination)}" if document.destination else ""
             when = f" on {document.sent_at:%d/%m/%Y}" if document.sent_at else ""
             line.update(
                 Content.assemble(
@@ -262,7 +265,7 @@ class DocumentsTab(DetailTab):
                 )
             )
         else:
-            to = f" to {self.package}" if self.package else ""
+            to = f" to {printable(self.package)}" if self.package else ""
             line.update(
                 Content.assemble(
                     heading,
@@ -271,9 +274,10 @@ class DocumentsTab(DetailTab):
                 )
             )
 
-    def _show_outcome(self, text: str | Content, *, error: bool = False) -> None:
+    def _show_outcome(self, text: str, *, error: bool = False) -> None:
+        """The line under the table, as plain text (it quotes the server's messages)."""
         outcome = self.query_one("#documents-outcome", Static)
-        outcome.update(text)
+        outcome.update(plain(text))
         outcome.set_class(error, "-error")
         outcome.display = bool(text)
 
@@ -330,7 +334,7 @@ class DocumentsTab(DetailTab):
         self.running = action
         to = f" to {self.package}" if self.package else ""
         self.query_one("#documents-progress-label", Static).update(
-            f"{action.kind.doing} {plural(len(action.document_ids), 'document')}{to}…"
+            plain(f"{action.kind.doing} {plural(len(action.document_ids), 'document')}{to}…")
         )
         self.query_one("#documents-progress").add_class("-running")
         self._show_outcome("")
@@ -414,7 +418,7 @@ class DocumentsTab(DetailTab):
         self._show_outcome(text, error=True)
         self.app.report_error(error, f"Could not {action.kind.value} the documents", quiet=True)
         if not isinstance(error, UnauthorizedError):
-            self.notify(text, severity="error", timeout=10)
+            self.notify(printable(text), severity="error", timeout=10, markup=False)
 
     @work(exclusive=True, group="documents-refresh", exit_on_error=False)
     async def _refresh_documents(self) -> None:
@@ -430,9 +434,12 @@ class DocumentsTab(DetailTab):
         if message.error is not None:
             self.app.report_error(message.error, "Could not refresh the documents", quiet=True)
             self.notify(
-                f"Could not refresh the documents: {message.error.message} The rows show "
-                "what Lucy answered; press ctrl+r to reload them.",
+                printable(
+                    f"Could not refresh the documents: {message.error.message} The rows show "
+                    "what Lucy answered; press ctrl+r to reload them."
+                ),
                 severity="warning",
+                markup=False,
             )
             return
         self.table.set_documents(message.documents)
