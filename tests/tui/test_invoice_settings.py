@@ -16,14 +16,16 @@ from lucy_server import db
 from lucy_server.app import create_app
 from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
-from lucy_tui.api.errors import UnreachableError
+from lucy_tui.api.errors import UnreachableError, ValidationError
 from lucy_tui.api.models import InvoiceSettingsUpdate, Language, VatRate
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.detail import invoice_settings
 from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
 from lucy_tui.screens.prompt import ConfirmScreen
 
 from .conftest import SIZE, open_client, settle
+from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison
 
 BRASSERIE = 2  # "Brasserie Het Anker BV": complete settings, numbering not locked
 GOOD_IBAN = "BE71 0961 2345 6769"
@@ -396,6 +398,50 @@ async def test_palette_lists_save_and_discard(make_app) -> None:  # type: ignore
 
 
 # --- snapshots ----------------------------------------------------------------------------
+
+
+async def test_hostile_settings_and_refusals_are_shown_as_text(  # type: ignore[no-untyped-def]
+    make_app, data_dir: Path, monkeypatch
+) -> None:
+    settings = db.invoice_settings
+    poison(
+        data_dir,
+        settings,
+        settings.c.client_id == BRASSERIE,
+        legal_name=MARKUP,
+        street=OSC52,
+        city=CLICK,
+        footer=f"Betaling binnen 30 dagen.\r\n\t{CLEAR}{BIDI}",
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+        # Inputs and the TextArea draw what they hold as is: no control character goes in.
+        assert field(tab, "legal_name").value == MARKUP
+        assert field(tab, "street").value == printable(OSC52)
+        assert field(tab, "city").value == CLICK
+        footer = tab.query_one("#inv-footer", TextArea).text
+        assert footer == f"Betaling binnen 30 dagen.\n\t{printable(CLEAR + BIDI)}"
+        assert not tab.has_unsaved_changes()  # what is shown counts as what was loaded
+
+        async def refused(*args: object, **kwargs: object) -> None:
+            raise ValidationError(
+                f"{CLICK} refused",
+                details=[
+                    {"field": "address.city", "message": OSC52},
+                    {"field": "[/]", "message": MARKUP},
+                ],
+            )
+
+        monkeypatch.setattr(app.session.client, "save_invoice_settings", refused)
+        await type_into(pilot, tab, "phone", "+32 9 000 00 00")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert_literal(error_of(tab, "city"), OSC52)
+        message = text_of(tab, "inv-message")
+        assert_literal(message, f"The server refused the settings: {CLICK} refused", MARKUP)
+        assert_literal(message, f"[/]: {MARKUP}")
+        assert app.is_running
 
 
 def test_snapshot_locked_numbering(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]

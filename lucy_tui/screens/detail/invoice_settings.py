@@ -36,6 +36,7 @@ from lucy_tui.api.models import (
     Language,
     VatRate,
 )
+from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
@@ -149,27 +150,39 @@ def field_of(path: str) -> str:
     return path.rsplit(".", 1)[-1]
 
 
+def footer_text(value: str) -> str:
+    """A footer as the TextArea shows it: its line breaks and tabs kept (the server allows
+    them, the TextArea lays them out), every other control character replaced by the
+    placeholder (a TextArea draws what it holds as is)."""
+    lines = value.replace("\r\n", "\n").split("\n")
+    return "\n".join("\t".join(map(printable, line.split("\t"))) for line in lines)
+
+
 def shown_values(settings: InvoiceSettings) -> dict[str, Any]:
-    """What the form's widgets hold for these settings."""
+    """What the form's widgets hold for these settings.
+
+    The server's text goes in without control characters (an Input or a TextArea draws
+    what it holds as is); saved unchanged, the placeholders replace them on the server too.
+    """
     address = settings.address
     return {
-        "legal_name": settings.legal_name,
-        "street": address.street,
-        "postal_code": address.postal_code,
-        "city": address.city,
-        "country": address.country,
-        "vat_number": settings.vat_number,
-        "enterprise_number": settings.enterprise_number,
-        "iban": validation.format_iban(settings.iban) if settings.iban else "",
-        "bic": settings.bic,
-        "email": settings.email,
-        "phone": settings.phone,
+        "legal_name": printable(settings.legal_name),
+        "street": printable(address.street),
+        "postal_code": printable(address.postal_code),
+        "city": printable(address.city),
+        "country": printable(address.country),
+        "vat_number": printable(settings.vat_number),
+        "enterprise_number": printable(settings.enterprise_number),
+        "iban": printable(validation.format_iban(settings.iban) if settings.iban else ""),
+        "bic": printable(settings.bic),
+        "email": printable(settings.email),
+        "phone": printable(settings.phone),
         "next_number": str(settings.next_number),
-        "number_format": settings.number_format,
+        "number_format": printable(settings.number_format),
         "payment_term_days": str(settings.payment_term_days),
         "default_vat_rate": settings.default_vat_rate,
         "language": settings.language,
-        "footer": settings.footer,
+        "footer": footer_text(settings.footer),
     }
 
 
@@ -341,7 +354,7 @@ class InvoiceSettingsTab(DetailTab):
         message = self._server_errors.get(name, "")
         if not message and (self._check_all or name in self._touched):
             message = self._local_error(name, self.form_values())
-        self.query_one(f"#inv-{name}-error", Static).update(message)
+        self.query_one(f"#inv-{name}-error", Static).update(plain(message))
         self._widget(name).set_class(bool(message), "-invalid")
 
     # --- as the user types ----------------------------------------------------------------
@@ -374,7 +387,7 @@ class InvoiceSettingsTab(DetailTab):
             return
         year = self.app.today.year
         preview.update(
-            f"Next invoice: {validation.format_invoice_number(number_format, number, year)}"
+            plain(f"Next invoice: {validation.format_invoice_number(number_format, number, year)}")
         )
 
     def _show_status(self) -> None:
@@ -388,9 +401,12 @@ class InvoiceSettingsTab(DetailTab):
         self.query_one("#inv-status", Static).update(text)
 
     def _set_message(self, text: str, *, kind: str = "error") -> None:
-        """The line above the form: ``error`` (red), ``warning`` (orange) or ``info``."""
+        """The line above the form: ``error`` (red), ``warning`` (orange) or ``info``.
+
+        Plain text: it quotes the server's messages and the values it refused.
+        """
         message = self.query_one("#inv-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.display = bool(text)
         for name in ("error", "warning", "info"):
             message.set_class(kind == name, f"-{name}")
