@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from lucy_server.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from lucy_server.versioning import IF_MATCH_PATTERN
+from lucy_tui.api.validation import name_pattern
 
 IF_MATCH: dict[str, Any] = {
     "name": "If-Match",
@@ -42,9 +43,25 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 
 
 def with_headers(schema: dict[str, Any], exempt_posts: frozenset[str]) -> dict[str, Any]:
-    """``schema`` with If-Match on every PUT and PATCH and Idempotency-Key on every POST."""
+    """``schema`` with If-Match on every PUT and PATCH and Idempotency-Key on every POST, and
+    uploaded files of at least one byte (an empty file is refused: 422)."""
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        for prop in component.get("properties", {}).values():
+            if prop.get("contentMediaType") == "application/octet-stream" or (
+                prop.get("format") == "binary"
+            ):
+                prop["minLength"] = 1
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "q":
+                    # the text rule of names (refused: 422, never cut at a NUL)
+                    parameter["schema"] = {
+                        "type": "string",
+                        "maxLength": 200,
+                        "pattern": name_pattern(required=False),
+                        "title": "Q",
+                    }
             if method in ("put", "patch"):
                 extra = IF_MATCH
             elif method == "post" and path not in exempt_posts:

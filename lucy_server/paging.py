@@ -36,8 +36,8 @@ class PageParams:
 
 
 def page_params(
-    page: Annotated[int, StrictInt, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, StrictInt, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    page: Annotated[int, Query(ge=1, le=1_000_000), StrictInt] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), StrictInt] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)
 

@@ -41,7 +41,7 @@ def _strict_int(value: object) -> object:
 
 StrictInt = BeforeValidator(_strict_int)
 
-PathId = Annotated[int, StrictInt, Path(ge=1)]
+PathId = Annotated[int, Path(ge=1), StrictInt]  # Path first: FastAPI then writes "minimum"
 """A row id in a path: ``0-9`` only; an id that cannot exist answers 404 like an unknown one."""
 
 

@@ -85,7 +85,7 @@ def list_clients(
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: ClientStatus | None = None,
     plan: Plan | None = None,
-    team_id: Annotated[int | None, StrictInt, Query(ge=1, le=MAX_ID)] = None,
+    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID), StrictInt] = None,
 ) -> dict[str, Any]:
     where = list_filters(principal, q, status, plan, team_id)
     with db.read_tx(get_state(request).engine) as conn:

@@ -305,12 +305,17 @@ class ClientDetail(ClientSummary):
     activated_at: datetime | None = None
 
 
+_EMAIL = validation.format_schema("email")
+
+
 class ClientCreate(WireModel):
     """A new client file. ``enterprise_number`` takes an enterprise or a VAT number."""
 
-    name: str = Field(min_length=1, max_length=200)
-    enterprise_number: str
-    email: str
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=validation.name_schema)
+    enterprise_number: str = Field(
+        json_schema_extra=validation.format_schema("be-enterprise-number")
+    )
+    email: str = Field(json_schema_extra=_EMAIL)
     plan: Plan = Plan.TRIAL
     team_ids: list[Id] = []
     contact_id: Id | None = None
@@ -334,7 +339,9 @@ class ClientCreate(WireModel):
 class ClientUpdate(WireModel):
     """A PATCH of a client: only the fields present are changed (needs ``If-Match``)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=validation.name_schema
+    )
     plan: Plan | None = None
     team_ids: list[Id] | None = None
     contact_id: Id | None = None
@@ -373,7 +380,9 @@ class AllowedSenders(WireModel):
 
 
 class AllowedSendersUpdate(WireModel):
-    senders: list[str] = Field(max_length=MAX_ALLOWED_SENDERS)
+    senders: list[Annotated[str, Field(json_schema_extra=_EMAIL)]] = Field(
+        max_length=MAX_ALLOWED_SENDERS
+    )
 
     @field_validator("senders")
     @classmethod
@@ -484,8 +493,8 @@ class ClientUser(WireModel):
 
 
 class ClientUserCreate(WireModel):
-    email: str
-    name: str = Field(default="", max_length=200)
+    email: str = Field(json_schema_extra=_EMAIL)
+    name: str = Field(default="", max_length=200, json_schema_extra=validation.optional_name_schema)
 
     @field_validator("email")
     @classmethod
@@ -528,11 +537,30 @@ class InvoiceSettings(InvoiceSettingsFields):
 class InvoiceSettingsUpdate(InvoiceSettingsFields):
     """What a user saves; every field is checked as the server checks it."""
 
-    legal_name: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=40)
+    legal_name: str = Field(
+        default="", max_length=200, json_schema_extra=validation.optional_name_schema
+    )
+    vat_number: str = Field(
+        default="", json_schema_extra=validation.format_schema("optional-be-vat-number")
+    )
+    enterprise_number: str = Field(
+        default="", json_schema_extra=validation.format_schema("optional-be-enterprise-number")
+    )
+    iban: str = Field(json_schema_extra=validation.format_schema("iban"))  # required
+    bic: str = Field(default="", json_schema_extra=validation.format_schema("optional-bic"))
+    email: str = Field(json_schema_extra=_EMAIL)  # required: the reply-to address
+    phone: str = Field(
+        default="", max_length=40, json_schema_extra=validation.format_schema("optional-phone")
+    )
     next_number: int = Field(default=1, ge=1, le=999_999)
+    number_format: str = Field(
+        default=validation.DEFAULT_NUMBER_FORMAT,
+        json_schema_extra=validation.format_schema("invoice-number-format"),
+    )
     payment_term_days: int = Field(default=30, ge=0, le=120)
-    footer: str = Field(default="", max_length=500)
+    footer: str = Field(
+        default="", max_length=500, json_schema_extra=validation.format_schema("footer-text")
+    )
 
     @field_validator("legal_name")
     @classmethod

@@ -6,12 +6,15 @@ message fit to show next to the field. Identifiers are checked with python-stdnu
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pydantic.config import JsonDict
     from stdnum.exceptions import ValidationError as StdnumError
 
 # email-validator and python-stdnum are imported where they are used: they cost start-up
@@ -53,6 +56,52 @@ def check_name_text(value: str, what: str) -> None:
 
 
 _reject_control_characters = check_name_text
+
+
+@functools.cache
+def _forbidden_class() -> str:
+    """The characters of NAME_FORBIDDEN_CATEGORIES as the body of a regex class (built once,
+    when a schema is made: scanning Unicode takes a moment)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in NAME_FORBIDDEN_CATEGORIES:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+
+    def char(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+
+
+def name_pattern(*, required: bool) -> str:
+    """The text rule of names as a JSON Schema ``pattern``: no forbidden character, and (when
+    ``required``) something other than spaces, as clean_name wants."""
+    bad = _forbidden_class()
+    if required:
+        return f"^[^{bad}]*[^\\s{bad}][^{bad}]*$"
+    return f"^[^{bad}]*$"
+
+
+def name_schema(schema: JsonDict) -> None:
+    """``json_schema_extra`` of a required name field."""
+    schema["pattern"] = name_pattern(required=True)
+
+
+def optional_name_schema(schema: JsonDict) -> None:
+    """``json_schema_extra`` of a name that may be left empty."""
+    schema["pattern"] = name_pattern(required=False)
+
+
+def format_schema(name: str) -> Callable[[JsonDict], None]:
+    """``json_schema_extra`` naming a string format of this API (email, iban, ...)."""
+
+    def extra(schema: JsonDict) -> None:
+        schema["format"] = name
+
+    return extra
 
 
 def clean_name(value: str) -> str:

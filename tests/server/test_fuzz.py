@@ -187,16 +187,24 @@ def run_operation(fuzz: Fuzz, role: str, method: str, path: str, examples: int) 
     )
     @given(case=cases, data=st.data())
     def check(case: schemathesis.Case, data: st.DataObject) -> None:
-        for name, ids in EXISTING_IDS.items():
+        # a negative case is sent as generated (its fault may be the path id or a missing
+        # If-Match, now that the schema declares them), a positive one is steered
+        negative = case.meta is not None and case.meta.generation.mode is GenerationMode.NEGATIVE
+        for name, ids in ({} if negative else EXISTING_IDS).items():
             value = (case.path_parameters or {}).get(name)
             if isinstance(value, int) and data.draw(st.booleans(), label=f"real {name}"):
                 case.path_parameters[name] = data.draw(ids, label=name)
         # logout gets a throwaway session: ending the fuzzing's own would end the run
         logout = path == "/auth/logout"
         headers = bearer(issue_token(fuzz.app, ROLES[role]) if logout else fuzz.tokens[role])
-        if method in ("PUT", "PATCH"):
+        # the schema declares If-Match and Idempotency-Key: when schemathesis generated one
+        # (valid or, in negative mode, not), it is sent as generated; else one is drawn here
+        generated = {name.lower() for name in case.headers or {}}
+        if negative:
+            generated |= {"if-match", "idempotency-key"}
+        if method in ("PUT", "PATCH") and "if-match" not in generated:
             headers["If-Match"] = data.draw(IF_MATCH, label="If-Match")
-        if method == "POST":
+        if method == "POST" and "idempotency-key" not in generated:
             key = data.draw(IDEMPOTENCY_KEY, label="Idempotency-Key")
             if key is not None:
                 headers["Idempotency-Key"] = key
@@ -251,3 +259,98 @@ def test_fuzz(fuzz: Fuzz, role: str, method: str, path: str) -> None:
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=OPERATION_IDS)
 def test_fuzz_long(fuzz: Fuzz, role: str, method: str, path: str) -> None:
     run_operation(fuzz, role, method, path, SLOW_EXAMPLES)
+
+
+# --- every check, over real HTTP (issue 15) ---------------------------------------------------
+
+# Every check but these three, whose remaining findings are listed in docs/reliability.md:
+# positive_data_acceptance still meets requests refused for what the schema cannot state (a
+# vault file's type comes from its name; staff and team ids that do not exist when
+# schemathesis skips the hooks that steer them); missing_required_header drops the
+# Authorization header that --header puts back; negative_data_rejection meets the lax
+# readings the models keep on purpose (0/1 as booleans, "6" as a VAT rate).
+HTTP_LEFT_OUT = ("positive_data_acceptance", "missing_required_header", "negative_data_rejection")
+HTTP_FAST_EXAMPLES = 10
+HTTP_SLOW_EXAMPLES = 200
+# What a schema-valid request may get besides success: the API's rules (404 unknown or
+# hidden, 409 a rule, 412 a stale If-Match) and the declared 428 when If-Match is missing.
+HTTP_CONFIG = """
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "409", "412", "429"]
+
+[checks.missing_required_header]
+expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
+"""
+
+
+def run_over_http(
+    seeded_template: SeededFirm, tmp_path: Path, examples: int, seed: int | None
+) -> str:
+    """``schemathesis run -c all`` against ``lucy-server serve`` on 127.0.0.1 (random port)
+    over a copy of the demo firm, signed in as the admin; sign-in and sign-out are left out
+    (the one would lock itself out, the other end the run's session). Returns the report."""
+    import os
+    import subprocess
+    import sys
+
+    from .test_idempotency_faults import lucy_server
+
+    database = tmp_path / "lucy.db"
+    shutil.copy(seeded_template.path, database)
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(HTTP_CONFIG)
+    with lucy_server(database, tmp_path / "serve.log") as base:
+        login = httpx.post(
+            f"{base}{API}/auth/login", json={"email": ADMIN, "password": PASSWORD}, timeout=30
+        )
+        token = login.json()["access_token"]
+        command = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(config),
+            "run",
+            f"{base}/openapi.json",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            ",".join(HTTP_LEFT_OUT),
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--exclude-path",
+            f"{API}/auth/login",
+            "--exclude-path",
+            f"{API}/auth/logout",
+            "--max-examples",
+            str(examples),
+            "--workers",
+            "1",
+            "--no-color",
+            "--suppress-health-check",
+            "all",
+        ]
+        if seed is not None:
+            command += ["--seed", str(seed)]
+        root = Path(__file__).resolve().parents[2]
+        env = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.server.schemathesis_formats",
+            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        }
+        run = subprocess.run(
+            command, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path
+        )
+    report = run.stdout + run.stderr
+    assert run.returncode == 0, report
+    return report
+
+
+def test_every_check_over_http(seeded_template: SeededFirm, tmp_path: Path) -> None:
+    report = run_over_http(seeded_template, tmp_path, HTTP_FAST_EXAMPLES, seed=1)
+    assert "passed" in report
+
+
+@pytest.mark.slow
+def test_every_check_over_http_long(seeded_template: SeededFirm, tmp_path: Path) -> None:
+    run_over_http(seeded_template, tmp_path, HTTP_SLOW_EXAMPLES, seed=None)
