@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lucy-tui {_version()}")
     parser.add_argument(
-        "--server", metavar="URL", help="a Lucy server, e.g. https://lucy.example.be"
+        "--server",
+        metavar="URL",
+        type=_server,
+        help="a Lucy server, e.g. https://lucy.example.be (wins over LUCY_SERVER and config.toml)",
     )
     parser.add_argument(
         "--as",
@@ -42,8 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     logout = commands.add_parser("logout", help="forget the stored session token")
-    logout.add_argument("--server", dest="logout_server", metavar="URL")
+    logout.add_argument("--server", dest="logout_server", metavar="URL", type=_server)
     return parser
+
+
+def _server(value: str) -> str | None:
+    """A --server given on the command line: a malformed one stops here, said by argparse."""
+    from lucy_tui.config import SERVER_CREDENTIALS, server_problem
+    from lucy_tui.safe_text import printable
+
+    if not value:
+        return None  # as if not given, like an empty LUCY_SERVER
+    problem = server_problem(value)
+    if problem:
+        shown = "the address" if problem == SERVER_CREDENTIALS else repr(printable(value))
+        raise argparse.ArgumentTypeError(f"{shown} {problem}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,8 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lucy_tui.config import load_settings
     from lucy_tui.paths import config_dir, data_dir
 
-    settings = load_settings(config_dir())
-    server = getattr(args, "logout_server", None) or args.server or settings.server
+    # The command line wins over LUCY_* and config.toml, which win over the defaults.
+    flag = getattr(args, "logout_server", None) or args.server
+    settings = load_settings(config_dir(), server=flag)
+    server = settings.server
     if args.command == "logout":
         return _logout(server, args.insecure_storage)
 
