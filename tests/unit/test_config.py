@@ -585,8 +585,8 @@ def _bindings_in_the_package() -> Iterator[str]:
 
     for module in pkgutil.walk_packages(lucy_tui.__path__, "lucy_tui."):
         importlib.import_module(module.name)
-    seen: set[type] = set()
-    todo: list[type] = [DOMNode]
+    seen: set[type[DOMNode]] = set()
+    todo: list[type[DOMNode]] = [DOMNode]
     while todo:
         cls = todo.pop()
         for sub in cls.__subclasses__():
