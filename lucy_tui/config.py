@@ -292,9 +292,9 @@ def load_settings(
     env_keys = _env_keys(env)
     keys: dict[str, str] = {}
     for binding_id in [*env_keys, *(k for k in file_keys if k not in env_keys)]:
-        variable = env_keys.get(binding_id, ("", ""))[0]
+        variable, from_env = env_keys.get(binding_id, ("", None))
         layers = given(
-            (env_keys.get(binding_id, ("", ""))[1], variable, variable),
+            (from_env, variable, variable),
             (file_keys.get(binding_id), CONFIG_FILE, f"[keys] {_quoted(binding_id)}"),
         )
         if binding_id not in BINDING_IDS:
@@ -355,9 +355,9 @@ def _unknown_subject(layer: _Given, binding_id: str) -> str:
     return f"{layer.name} (binding id {_quoted(binding_id)})"
 
 
-def _env_keys(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+def _env_keys(env: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
     """binding id -> (variable, keys) for each non-empty ``LUCY_KEYS__<ID>``, by name."""
-    found = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for variable, value in sorted(env.items()):
         if variable.upper().startswith(ENV_KEYS_PREFIX) and value:
             binding_id = variable[len(ENV_KEYS_PREFIX) :].lower().replace("__", ".")
