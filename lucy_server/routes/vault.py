@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,12 +22,11 @@ from lucy_tui.api.models import (
     VAULT_CONTENT_TYPES,
     VAULT_MAGIC,
     VAULT_MAX_BYTES,
-    VAULT_MAX_NAME_LENGTH,
     Page,
     VaultCategory,
     VaultFile,
 )
-from lucy_tui.api.validation import check_name_text
+from lucy_tui.api.validation import vault_file_name
 
 router = APIRouter()
 _v = db.vault_files
@@ -52,16 +50,7 @@ def safe_file_name(raw: str | None) -> str:
     # name (WHATWG): undo exactly those escapes, so control characters are seen and refused
     name = _FORM_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw or "")
     name = name.replace("\\", "/")
-    name = PurePosixPath(name).name if name else ""
-    name = unicodedata.normalize("NFC", name).strip()
-    if not name or name in {".", ".."}:
-        raise ValueError("The file needs a name")
-    if ".." in name.split("/") or name.startswith(".."):
-        raise ValueError("The file name may not start with '..'")
-    check_name_text(name, "The file name")  # the text rule of every name (U+2028 too)
-    if len(name) > VAULT_MAX_NAME_LENGTH:
-        raise ValueError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters")
-    return name
+    return vault_file_name(PurePosixPath(name).name if name else "")
 
 
 def file_type(name: str, head: bytes) -> str:

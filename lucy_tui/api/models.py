@@ -12,7 +12,14 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lucy_tui.api import validation
 
@@ -21,7 +28,7 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_BULK_DOCUMENTS = 5000
 VAULT_MAX_BYTES = 25 * 1024 * 1024
-VAULT_MAX_NAME_LENGTH = 200
+VAULT_MAX_NAME_LENGTH = validation.VAULT_MAX_NAME_LENGTH
 # What the vault accepts: extension -> content type, and the first bytes the kinds with a
 # signature must start with (xlsx and docx are zip archives).
 VAULT_CONTENT_TYPES = {
@@ -534,12 +541,35 @@ class InvoiceSettings(InvoiceSettingsFields):
     version: int
 
 
+class InvoiceAddress(Address):
+    """The address of invoice settings as a user saves it, checked line by line by
+    ``validation.INVOICE_ADDRESS_CHECKS``. An ``Address`` (as the server sent it) is taken
+    and checked too."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_address(cls, data: Any) -> Any:
+        if isinstance(data, Address) and not isinstance(data, cls):
+            return data.model_dump()
+        return data
+
+    @field_validator(*validation.INVOICE_ADDRESS_CHECKS)
+    @classmethod
+    def _check(cls, value: str, info: ValidationInfo) -> str:
+        return validation.INVOICE_ADDRESS_CHECKS[str(info.field_name)](value)
+
+
 class InvoiceSettingsUpdate(InvoiceSettingsFields):
-    """What a user saves; every field is checked as the server checks it."""
+    """What a user saves. The text fields are checked by ``validation.INVOICE_SETTINGS_CHECKS``
+    (the form checks each field with the same functions as the user types), the lengths and
+    numbers by the bounds here, whose values ``validation`` holds for the form too."""
 
     legal_name: str = Field(
-        default="", max_length=200, json_schema_extra=validation.optional_name_schema
+        default="",
+        max_length=validation.MAX_NAME_LENGTH,
+        json_schema_extra=validation.optional_name_schema,
     )
+    address: InvoiceAddress = InvoiceAddress()
     vat_number: str = Field(
         default="", json_schema_extra=validation.format_schema("optional-be-vat-number")
     )
@@ -550,59 +580,29 @@ class InvoiceSettingsUpdate(InvoiceSettingsFields):
     bic: str = Field(default="", json_schema_extra=validation.format_schema("optional-bic"))
     email: str = Field(json_schema_extra=_EMAIL)  # required: the reply-to address
     phone: str = Field(
-        default="", max_length=40, json_schema_extra=validation.format_schema("optional-phone")
+        default="",
+        max_length=validation.MAX_PHONE_LENGTH,
+        json_schema_extra=validation.format_schema("optional-phone"),
     )
-    next_number: int = Field(default=1, ge=1, le=999_999)
+    next_number: int = Field(
+        default=1, ge=validation.NEXT_NUMBER_RANGE[0], le=validation.NEXT_NUMBER_RANGE[1]
+    )
     number_format: str = Field(
         default=validation.DEFAULT_NUMBER_FORMAT,
         json_schema_extra=validation.format_schema("invoice-number-format"),
     )
-    payment_term_days: int = Field(default=30, ge=0, le=120)
+    payment_term_days: int = Field(
+        default=30,
+        ge=validation.PAYMENT_TERM_DAYS_RANGE[0],
+        le=validation.PAYMENT_TERM_DAYS_RANGE[1],
+    )
     footer: str = Field(
-        default="", max_length=500, json_schema_extra=validation.format_schema("footer-text")
+        default="",
+        max_length=validation.MAX_FOOTER_LENGTH,
+        json_schema_extra=validation.format_schema("footer-text"),
     )
 
-    @field_validator("legal_name")
+    @field_validator(*validation.INVOICE_SETTINGS_CHECKS)
     @classmethod
-    def _legal_name(cls, value: str) -> str:
-        return validation.clean_name(value) if value.strip() else ""
-
-    @field_validator("vat_number")
-    @classmethod
-    def _vat(cls, value: str) -> str:
-        return validation.vat_number(value) if value.strip() else ""
-
-    @field_validator("enterprise_number")
-    @classmethod
-    def _enterprise(cls, value: str) -> str:
-        return validation.enterprise_number(value) if value.strip() else ""
-
-    @field_validator("iban")
-    @classmethod
-    def _iban(cls, value: str) -> str:
-        return validation.iban(value)
-
-    @field_validator("bic")
-    @classmethod
-    def _bic(cls, value: str) -> str:
-        return validation.bic(value) if value.strip() else ""
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        return validation.email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        return validation.phone(value) if value.strip() else ""
-
-    @field_validator("number_format")
-    @classmethod
-    def _number_format(cls, value: str) -> str:
-        return validation.number_format(value)
-
-    @field_validator("footer")
-    @classmethod
-    def _footer(cls, value: str) -> str:
-        return validation.free_text(value)
+    def _check(cls, value: str, info: ValidationInfo) -> str:
+        return validation.INVOICE_SETTINGS_CHECKS[str(info.field_name)](value)

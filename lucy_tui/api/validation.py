@@ -27,6 +27,16 @@ MAX_EMAIL_LENGTH = 254
 # An enterprise or VAT number as typed ("BE 0123.456.749" and the like) is far shorter; a
 # longer one is refused before python-stdnum turns thousands of digits into an integer.
 MAX_NUMBER_LENGTH = 32
+MAX_NAME_LENGTH = 200
+VAULT_MAX_NAME_LENGTH = 200
+MAX_PHONE_LENGTH = 40
+MAX_FOOTER_LENGTH = 500
+MAX_NUMBER_FORMAT_LENGTH = 40
+# The lines of an invoice address and their longest length, as typed (trimmed).
+ADDRESS_LINE_LIMITS = {"street": 200, "postal_code": 20, "city": 100}
+# Whole numbers of the invoice settings: (lowest, highest).
+NEXT_NUMBER_RANGE = (1, 999_999)
+PAYMENT_TERM_DAYS_RANGE = (0, 120)
 
 
 # Characters that change how the text around them is shown without being seen themselves
@@ -56,6 +66,24 @@ def check_name_text(value: str, what: str) -> None:
 
 
 _reject_control_characters = check_name_text
+
+
+def _has_text_controls(value: str, allowed: str = "") -> bool:
+    """The text rule of free text and address lines: control characters (but ``allowed``)
+    and the invisible bidi controls; other format characters (zero-width joiners) pass."""
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in allowed) or ch in BIDI_CONTROLS
+        for ch in value
+    )
+
+
+def optional(check: Callable[[str], str]) -> Callable[[str], str]:
+    """``check`` for a field that may be left empty: spaces alone are "" and pass."""
+
+    def checked(value: str) -> str:
+        return check(value) if value.strip() else ""
+
+    return checked
 
 
 @functools.cache
@@ -95,35 +123,90 @@ def optional_name_schema(schema: JsonDict) -> None:
     schema["pattern"] = name_pattern(required=False)
 
 
-def format_schema(name: str) -> Callable[[JsonDict], None]:
-    """``json_schema_extra`` naming a string format of this API (email, iban, ...)."""
+def format_schema(name: str, *, max_length: int | None = None) -> Callable[[JsonDict], None]:
+    """``json_schema_extra`` naming a string format of this API (email, iban, ...), and the
+    longest length the check of that format takes (as typed) when it has one."""
 
     def extra(schema: JsonDict) -> None:
         schema["format"] = name
+        if max_length is not None:
+            schema["maxLength"] = max_length
 
     return extra
 
 
 def clean_name(value: str) -> str:
-    """A name shown to people: trimmed, not empty, no control characters."""
+    """A name shown to people: trimmed, not empty, no control characters; at most
+    MAX_NAME_LENGTH characters as sent (the wire models' and the OpenAPI's maxLength)."""
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"Name is longer than {MAX_NAME_LENGTH} characters")
     value = value.strip()
     if not value:
         raise ValueError("Name is required")
     _reject_control_characters(value, "Name")
-    if len(value) > 200:
-        raise ValueError("Name is longer than 200 characters")
     return value
+
+
+def vault_file_name(name: str) -> str:
+    """The name a file gets in the vault (its base name, no folder part), in NFC, trimmed:
+    not empty, not starting with "..", the text rule of names, at most
+    VAULT_MAX_NAME_LENGTH characters. Checked by the app before an upload and by the server."""
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name or name in {".", ".."}:
+        raise ValueError("The file needs a name")
+    if name.startswith(".."):
+        raise ValueError("The file name may not start with '..'")
+    check_name_text(name, "The file name")  # the text rule of every name (U+2028 too)
+    if len(name) > VAULT_MAX_NAME_LENGTH:
+        raise ValueError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters")
+    return name
 
 
 def free_text(value: str) -> str:
     """A free text such as an invoice footer: newlines allowed, other control characters and
     the invisible bidi controls not."""
-    if any(
-        (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in BIDI_CONTROLS
-        for ch in value
-    ):
+    if _has_text_controls(value, allowed="\n\t"):
         raise ValueError("Text contains control characters")
     return value.strip()
+
+
+def footer(value: str) -> str:
+    """An invoice footer: free text of at most MAX_FOOTER_LENGTH characters as sent."""
+    if len(value) > MAX_FOOTER_LENGTH:
+        raise ValueError(f"Footer is longer than {MAX_FOOTER_LENGTH} characters ({len(value)})")
+    return free_text(value)
+
+
+def address_line(value: str, limit: int) -> str:
+    """A line of an invoice address, trimmed: no control characters (nor bidi controls), at
+    most ``limit`` characters. The message goes next to the line's own label."""
+    value = value.strip()
+    if _has_text_controls(value):
+        raise ValueError("Contains control characters")
+    if len(value) > limit:
+        raise ValueError(f"Longer than {limit} characters")
+    return value
+
+
+def country(value: str) -> str:
+    """A country as an ISO two-letter code, upper case; empty is Belgium (``BE``)."""
+    code = value.strip().upper() or "BE"
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ValueError("Country must be a two-letter code such as BE")
+    return code
+
+
+def whole_number(value: str, what: str, bounds: tuple[int, int], unit: str = "") -> int:
+    """A whole number typed as text, within ``bounds`` (the wire model's ``ge``/``le``)."""
+    low, high = bounds
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{what} is required")
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{what} must be a whole number")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{what} must be between {low} and {high}{unit}")
+    return int(value)
 
 
 def _stdnum_message(exc: StdnumError, what: str) -> str:
@@ -136,38 +219,41 @@ def _stdnum_message(exc: StdnumError, what: str) -> str:
     return f"{what} is not valid"
 
 
-def enterprise_number(value: str) -> str:
-    """A Belgian enterprise number (or a BE VAT number), as ``0123.456.749``."""
-    from stdnum.be import vat as stdnum_be_vat
+def _stdnum_checked(
+    value: str, what: str, validate: Callable[[str], str], max_length: int | None = None
+) -> str:
+    """The one python-stdnum flow of every identifier: the text rule of names, required, no
+    longer than ``max_length`` (before stdnum parses it), then ``validate`` (a stdnum
+    module's), its refusal as a message fit for the field. Returns stdnum's compact form."""
     from stdnum.exceptions import ValidationError as StdnumError
 
-    _reject_control_characters(value, "Enterprise number")
+    _reject_control_characters(value, what)
     if not value.strip():
-        raise ValueError("Enterprise number is required")
-    if len(value) > MAX_NUMBER_LENGTH:
-        raise ValueError("Enterprise number has the wrong number of digits")
+        raise ValueError(f"{what} is required")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"{what} has the wrong number of digits")
     try:
-        digits = stdnum_be_vat.validate(value)
+        return validate(value)
     except StdnumError as exc:
-        raise ValueError(_stdnum_message(exc, "Enterprise number")) from None
+        raise ValueError(_stdnum_message(exc, what)) from None
+
+
+def _belgian_company_number(value: str, what: str) -> str:
+    """The 10 digits of a Belgian enterprise number, typed with or without ``BE``."""
+    from stdnum.be import vat as stdnum_be_vat
+
+    return _stdnum_checked(value, what, stdnum_be_vat.validate, MAX_NUMBER_LENGTH)
+
+
+def enterprise_number(value: str) -> str:
+    """A Belgian enterprise number (or a BE VAT number), as ``0123.456.749``."""
+    digits = _belgian_company_number(value, "Enterprise number")
     return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
 def vat_number(value: str) -> str:
     """A Belgian VAT number, as ``BE0123456749``."""
-    from stdnum.be import vat as stdnum_be_vat
-    from stdnum.exceptions import ValidationError as StdnumError
-
-    _reject_control_characters(value, "VAT number")
-    if not value.strip():
-        raise ValueError("VAT number is required")
-    if len(value) > MAX_NUMBER_LENGTH:
-        raise ValueError("VAT number has the wrong number of digits")
-    try:
-        digits = stdnum_be_vat.validate(value)
-    except StdnumError as exc:
-        raise ValueError(_stdnum_message(exc, "VAT number")) from None
-    return f"BE{digits}"
+    return "BE" + _belgian_company_number(value, "VAT number")
 
 
 def vat_from_enterprise(enterprise: str) -> str:
@@ -179,15 +265,8 @@ def vat_from_enterprise(enterprise: str) -> str:
 def iban(value: str) -> str:
     """An IBAN, compact (``BE68539007547034``); required on invoice settings."""
     from stdnum import iban as stdnum_iban
-    from stdnum.exceptions import ValidationError as StdnumError
 
-    _reject_control_characters(value, "IBAN")
-    if not value.strip():
-        raise ValueError("IBAN is required")
-    try:
-        return stdnum_iban.validate(value)
-    except StdnumError as exc:
-        raise ValueError(_stdnum_message(exc, "IBAN")) from None
+    return _stdnum_checked(value, "IBAN", stdnum_iban.validate)
 
 
 def format_iban(value: str) -> str:
@@ -198,14 +277,10 @@ def format_iban(value: str) -> str:
 
 
 def bic(value: str) -> str:
+    """A BIC (SWIFT code), compact and upper case."""
     from stdnum import bic as stdnum_bic
-    from stdnum.exceptions import ValidationError as StdnumError
 
-    _reject_control_characters(value, "BIC")
-    try:
-        return stdnum_bic.validate(value)
-    except StdnumError as exc:
-        raise ValueError(_stdnum_message(exc, "BIC")) from None
+    return _stdnum_checked(value, "BIC", stdnum_bic.validate)
 
 
 def email(value: str) -> str:
@@ -251,6 +326,10 @@ def allowed_senders(values: Iterable[str]) -> list[str]:
 
 
 def phone(value: str) -> str:
+    """A phone number: at most MAX_PHONE_LENGTH characters as sent; trimmed, 6 to 30 of
+    digits, spaces and ``+ ( ) . / -``."""
+    if len(value) > MAX_PHONE_LENGTH:
+        raise ValueError(f"Phone number is longer than {MAX_PHONE_LENGTH} characters")
     value = value.strip()
     if not _PHONE.match(value):
         raise ValueError("Phone number may hold only digits, spaces and + ( ) . / -")
@@ -263,8 +342,8 @@ def number_format(value: str) -> str:
     _reject_control_characters(value, "Number format")
     if "{number}" not in value:
         raise ValueError("Number format must contain {number}")
-    if len(value) > 40:
-        raise ValueError("Number format is longer than 40 characters")
+    if len(value) > MAX_NUMBER_FORMAT_LENGTH:
+        raise ValueError(f"Number format is longer than {MAX_NUMBER_FORMAT_LENGTH} characters")
     fields = set(re.findall(r"{([^{}]*)}", value))
     unknown = fields - _NUMBER_FORMAT_FIELDS
     if unknown:
@@ -286,6 +365,31 @@ def peppol_participant_id(enterprise: str) -> str:
     from stdnum.be import vat as stdnum_be_vat
 
     return "0208:" + stdnum_be_vat.compact(enterprise)
+
+
+# --- the checks of invoice settings, field by field (the wire model's and the form's) -----
+
+INVOICE_SETTINGS_CHECKS: dict[str, Callable[[str], str]] = {
+    "legal_name": optional(clean_name),
+    "vat_number": optional(vat_number),
+    "enterprise_number": optional(enterprise_number),
+    "iban": iban,
+    "bic": optional(bic),
+    "email": email,
+    "phone": optional(phone),
+    "number_format": number_format,
+    "footer": footer,
+}
+"""The text fields of invoice settings: each value as typed -> its canonical form."""
+
+INVOICE_ADDRESS_CHECKS: dict[str, Callable[[str], str]] = {
+    **{
+        line: functools.partial(address_line, limit=limit)
+        for line, limit in ADDRESS_LINE_LIMITS.items()
+    },
+    "country": country,
+}
+"""The lines of an invoice address (``address.<line>`` on the wire)."""
 
 
 _VALUE_ERROR_PREFIXES = ("Value error, ", "Assertion failed, ")

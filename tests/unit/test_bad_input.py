@@ -772,7 +772,7 @@ MODEL_CASES: list[Any] = [
         "address",
         "Kerkstraat 1",
         "address",
-        "Input should be a valid dictionary or instance of Address",
+        "Input should be a valid dictionary or instance of InvoiceAddress",
         id="address-string",
     ),
     # sign-in and Peppol
