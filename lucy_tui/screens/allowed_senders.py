@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from lucy_tui.api import validation
 from lucy_tui.api.errors import LucyError, PreconditionFailedError, ValidationError
 from lucy_tui.api.models import MAX_ALLOWED_SENDERS, AllowedSenders
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 
@@ -34,7 +35,8 @@ STALE_MESSAGE = (
 
 
 def _key(address: str) -> str:
-    return address.lower()
+    """What the server tells addresses apart by (``straße@`` and ``STRASSE@`` are one)."""
+    return validation.email_key(address)
 
 
 class SendersEdit:
@@ -107,8 +109,10 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
         Binding("delete", "remove", "Remove / take back"),
     ]
 
-    def __init__(self, client_id: int, client_name: str, lucy_email: str = "") -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, lucy_email: str = ""
+    ) -> None:
+        super().__init__(ctx)
         self.client_id, self.client_name, self.lucy_email = client_id, client_name, lucy_email
         self.edit = SendersEdit()
         self.saving = False
@@ -153,11 +157,11 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
     async def _load(self) -> None:
         first = self.edit.version is None
         try:
-            senders = await self.app.session.client.allowed_senders(self.client_id)
+            senders = await self.ctx.session.client.allowed_senders(self.client_id)
         except LucyError as error:
             self.query_one("#sender-list", OptionList).loading = False
             self._error(f"Could not load the allowed senders: {error.message} ctrl+r to retry.")
-            self.app.report_error(error, "Could not load the allowed senders", quiet=True)
+            self.ctx.reporter.report_error(error, "Could not load the allowed senders", quiet=True)
             return
         self.query_one("#sender-list", OptionList).loading = False
         self.edit.load(senders)
@@ -284,7 +288,7 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
     @work(exclusive=True, group="senders-save", exit_on_error=False)
     async def _save(self, senders: list[str], version: int) -> None:
         try:
-            saved = await self.app.session.client.set_allowed_senders(
+            saved = await self.ctx.session.client.set_allowed_senders(
                 self.client_id, senders, version
             )
         except PreconditionFailedError:
@@ -299,7 +303,7 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             self._error(
                 f"Could not save: {error.message} Your changes are kept; press ctrl+s to try again."
             )
-            self.app.report_error(error, "Could not save the allowed senders", quiet=True)
+            self.ctx.reporter.report_error(error, "Could not save the allowed senders", quiet=True)
         else:
             self.app.notify(f"Saved {len(saved.senders)} allowed sender(s) for {self.client_name}.")
             self.dismiss(saved)

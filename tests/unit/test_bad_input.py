@@ -342,7 +342,109 @@ VALIDATION_CASES: list[Any] = [
         Refused(f"Number format {CONTROL}"),
         id="format-rtl-override",
     ),
+    # --- invoice footer: free text, its length counted as sent (the wire model's maxLength) --
+    pytest.param(validation.footer, "Merci!\n", Ok("Merci!"), id="invoice-footer-trimmed"),
+    pytest.param(
+        validation.footer,
+        "x" * 499 + "\n\n",
+        Refused("Footer is longer than 500 characters (501)"),
+        id="invoice-footer-long-as-sent",
+    ),
+    pytest.param(
+        validation.footer,
+        f"Pay {RTL_OVERRIDE}",
+        Refused("Text contains control characters"),
+        id="invoice-footer-rtl-override",
+    ),
+    # --- invoice address lines and country ----------------------------------------------
+    pytest.param(
+        validation.INVOICE_ADDRESS_CHECKS["street"],
+        "  Kerkstraat 1 ",
+        Ok("Kerkstraat 1"),
+        id="street-trimmed",
+    ),
+    pytest.param(
+        validation.INVOICE_ADDRESS_CHECKS["street"],
+        f"Kerk{RTL_OVERRIDE}straat",
+        Refused("Contains control characters"),
+        id="street-rtl-override",
+    ),
+    pytest.param(
+        validation.INVOICE_ADDRESS_CHECKS["city"],
+        "G" * 101,
+        Refused("Longer than 100 characters"),
+        id="city-long",
+    ),
+    pytest.param(validation.country, "", Ok("BE"), id="country-empty-is-be"),
+    pytest.param(validation.country, " nl ", Ok("NL"), id="country-lower"),
+    pytest.param(
+        validation.country,
+        "Belgium",
+        Refused("Country must be a two-letter code such as BE"),
+        id="country-name",
+    ),
+    # --- lengths counted as sent, as the wire models' maxLength counts them --------------
+    pytest.param(
+        validation.clean_name,
+        " " + "A" * 200,
+        Refused("Name is longer than 200 characters"),
+        id="name-long-as-sent",
+    ),
+    pytest.param(
+        validation.phone,
+        " " * 30 + "+32 9 123 45 67",
+        Refused("Phone number is longer than 40 characters"),
+        id="phone-long-as-sent",
+    ),
+    # --- the vault's file names (the app before an upload, the server on one) ------------
+    pytest.param(validation.vault_file_name, " tax.pdf ", Ok("tax.pdf"), id="vault-name-trimmed"),
+    pytest.param(
+        validation.vault_file_name,
+        "e\u0301t\u00e9.pdf",
+        Ok("\u00e9t\u00e9.pdf"),
+        id="vault-name-nfc",
+    ),
+    pytest.param(
+        validation.vault_file_name, "..", Refused("The file needs a name"), id="vault-name-dots"
+    ),
+    pytest.param(
+        validation.vault_file_name,
+        "..tax.pdf",
+        Refused("The file name may not start with '..'"),
+        id="vault-name-dotdot",
+    ),
+    pytest.param(
+        validation.vault_file_name,
+        "tax\u2028.pdf",
+        Refused("The file name contains control characters"),
+        id="vault-name-line-separator",
+    ),
+    pytest.param(
+        validation.vault_file_name,
+        "a" * 197 + ".pdf",
+        Refused("The file name is longer than 200 characters"),
+        id="vault-name-long",
+    ),
 ]
+
+
+def test_enterprise_and_vat_numbers_share_one_rule() -> None:
+    """The same digits, checked once (python-stdnum), each in its own form and words."""
+    assert validation.enterprise_number("BE 0403.170.701") == "0403.170.701"
+    assert validation.vat_number("0403 170 701") == "BE0403170701"
+    for check, what in (
+        (validation.enterprise_number, "Enterprise"),
+        (validation.vat_number, "VAT"),
+    ):
+        for typed, problem in (
+            ("", "is required"),
+            ("0403170702", "has a wrong check digit"),
+            ("12345", "has the wrong number of digits"),
+            ("9" * 40, "has the wrong number of digits"),
+            ("0403170701\x00", "contains control characters"),
+        ):
+            with pytest.raises(ValueError, match=f"^{what} number {problem}$"):
+                check(typed)
 
 
 @pytest.mark.parametrize(("check", "value", "expected"), VALIDATION_CASES)

@@ -8,7 +8,6 @@ the user typed is lost to a refusal, a fault, a reload or a tab switch without a
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -30,12 +29,13 @@ from lucy_tui.api.errors import (
     ValidationError,
 )
 from lucy_tui.api.models import (
-    Address,
+    InvoiceAddress,
     InvoiceSettings,
     InvoiceSettingsUpdate,
     Language,
     VatRate,
 )
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
@@ -71,77 +71,19 @@ LANGUAGE_OPTIONS = [
 ]
 
 
-# --- checks: the wire model's and the server's rules, with messages fit for the field ----
+# --- checks: the wire model's and the server's rules (validation), as the user types ----
 
 
-def _optional(check: Callable[[str], str]) -> Callable[[str], str]:
-    return lambda value: check(value) if value.strip() else ""
-
-
-def _text_line(what: str, limit: int) -> Callable[[str], str]:
-    """An address line as the server takes it: no control characters, at most ``limit``."""
-
-    def check(value: str) -> str:
-        value = value.strip()
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise ValueError(f"{what} contains control characters")
-        if len(value) > limit:
-            raise ValueError(f"{what} is longer than {limit} characters")
-        return value
-
-    return check
-
-
-def _country(value: str) -> str:
-    country = value.strip().upper() or "BE"  # the server's default
-    if len(country) != 2 or not country.isascii() or not country.isalpha():
-        raise ValueError("Country must be a two-letter code such as BE")
-    return country
-
-
-def _whole_number(what: str, low: int, high: int, unit: str = "") -> Callable[[str], str]:
-    def check(value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError(f"{what} is required")
-        if not value.isdigit():
-            raise ValueError(f"{what} must be a whole number")
-        if not low <= int(value) <= high:
-            raise ValueError(f"{what} must be between {low} and {high}{unit}")
-        return str(int(value))
-
-    return check
-
-
-def _phone(value: str) -> str:
-    if len(value.strip()) > 40:
-        raise ValueError("Phone number is longer than 40 characters")
-    return validation.phone(value)
-
-
-def _footer(value: str) -> str:
-    value = validation.free_text(value)
-    if len(value) > 500:
-        raise ValueError(f"Footer is longer than 500 characters ({len(value)})")
-    return value
+def _whole_number(what: str, bounds: tuple[int, int], unit: str = "") -> Callable[[str], str]:
+    """A number field's text, within the wire model's bounds."""
+    return lambda value: str(validation.whole_number(value, what, bounds, unit))
 
 
 CHECKS: dict[str, Callable[[str], str]] = {
-    "legal_name": _optional(validation.clean_name),
-    "street": _text_line("Street", 200),
-    "postal_code": _text_line("Postal code", 20),
-    "city": _text_line("City", 100),
-    "country": _country,
-    "vat_number": _optional(validation.vat_number),
-    "enterprise_number": _optional(validation.enterprise_number),
-    "iban": validation.iban,
-    "bic": _optional(validation.bic),
-    "email": validation.email,
-    "phone": _optional(_phone),
-    "next_number": _whole_number("Next number", 1, 999_999),
-    "number_format": validation.number_format,
-    "payment_term_days": _whole_number("Payment term", 0, 120, " days"),
-    "footer": _footer,
+    **validation.INVOICE_SETTINGS_CHECKS,
+    **validation.INVOICE_ADDRESS_CHECKS,
+    "next_number": _whole_number("Next number", validation.NEXT_NUMBER_RANGE),
+    "payment_term_days": _whole_number("Payment term", validation.PAYMENT_TERM_DAYS_RANGE, " days"),
 }
 
 
@@ -193,8 +135,10 @@ class InvoiceSettingsTab(DetailTab):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save settings", id="invoice_settings.save")]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.settings: InvoiceSettings | None = None
         self.version = 0
         self.saving = False
@@ -265,7 +209,7 @@ class InvoiceSettingsTab(DetailTab):
     # --- loading --------------------------------------------------------------------------
 
     async def fetch(self) -> InvoiceSettings:
-        return await self.app.session.client.invoice_settings(self.client_id)
+        return await self.ctx.session.client.invoice_settings(self.client_id)
 
     def show(self, data: InvoiceSettings) -> None:
         """The server's settings in every field; typed changes and marks are dropped."""
@@ -385,7 +329,7 @@ class InvoiceSettingsTab(DetailTab):
         except ValueError:
             preview.update("Next invoice: — (fix the numbering to see it)")
             return
-        year = self.app.today.year
+        year = self.ctx.today.year
         preview.update(
             plain(f"Next invoice: {validation.format_invoice_number(number_format, number, year)}")
         )
@@ -440,11 +384,13 @@ class InvoiceSettingsTab(DetailTab):
         try:
             return InvoiceSettingsUpdate(
                 legal_name=values["legal_name"],
-                address=Address(
-                    street=values["street"].strip(),
-                    postal_code=values["postal_code"].strip(),
-                    city=values["city"].strip(),
-                    country=_country(values["country"]),
+                # The lines as CHECKS made them: InvoiceAddress's own checks, already run
+                # field by field; not run again here, the server has the last word on them.
+                address=InvoiceAddress.model_construct(
+                    street=CHECKS["street"](values["street"]),
+                    postal_code=CHECKS["postal_code"](values["postal_code"]),
+                    city=CHECKS["city"](values["city"]),
+                    country=CHECKS["country"](values["country"]),
                 ),
                 vat_number=values["vat_number"],
                 enterprise_number=values["enterprise_number"],
@@ -471,7 +417,7 @@ class InvoiceSettingsTab(DetailTab):
     @work(exclusive=True, group="invoice-settings-save", exit_on_error=False)
     async def _save(self, update: InvoiceSettingsUpdate, version: int) -> None:
         try:
-            saved = await self.app.session.client.save_invoice_settings(
+            saved = await self.ctx.session.client.save_invoice_settings(
                 self.client_id, update, version
             )
         except PreconditionFailedError:
@@ -496,7 +442,7 @@ class InvoiceSettingsTab(DetailTab):
             self._set_message(
                 f"Not saved: {exc.message} Everything you typed is kept. {retry}", kind="warning"
             )
-            self.app.report_error(exc, "Could not save the invoice settings", quiet=True)
+            self.ctx.reporter.report_error(exc, "Could not save the invoice settings", quiet=True)
         else:
             self.saving = False
             self.show(saved)
@@ -550,14 +496,14 @@ class InvoiceSettingsTab(DetailTab):
     async def _adopt_server_version(self) -> None:
         """Keep the user's values; the next save overwrites the server's current version."""
         try:
-            current = await self.app.session.client.invoice_settings(self.client_id)
+            current = await self.ctx.session.client.invoice_settings(self.client_id)
         except LucyError as exc:
             self._set_message(
                 f"Could not fetch the current version: {exc.message} Your values are kept; "
                 "press ctrl+s to try again.",
                 kind="warning",
             )
-            self.app.report_error(exc, "Could not load the invoice settings", quiet=True)
+            self.ctx.reporter.report_error(exc, "Could not load the invoice settings", quiet=True)
             return
         kept = self.form_values()
         self.settings, self.version = current, current.version

@@ -26,11 +26,12 @@ from lucy_tui.api.models import (
     VAULT_CONTENT_TYPES,
     VAULT_MAGIC,
     VAULT_MAX_BYTES,
-    VAULT_MAX_NAME_LENGTH,
     VaultCategory,
     VaultFile,
 )
+from lucy_tui.api.validation import vault_file_name
 from lucy_tui.atomic import write_bytes_atomic
+from lucy_tui.context import Context
 from lucy_tui.paths import documents_dir
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
@@ -110,8 +111,10 @@ def read_upload(path_text: str, category: VaultCategory) -> LocalFile:
     if content_type is None:
         kind = f"{suffix} files" if suffix else "Files without an extension"
         raise LocalFileError(f"{kind} cannot go in the vault. Allowed types: {ALLOWED_TYPES}.")
-    if len(name) > VAULT_MAX_NAME_LENGTH:
-        raise LocalFileError(f"The file name is longer than {VAULT_MAX_NAME_LENGTH} characters.")
+    try:
+        vault_file_name(name)  # the server's rule for the name (the text rule of names)
+    except ValueError as exc:
+        raise LocalFileError(f"{exc}.") from None
     try:
         size = path.stat().st_size
         if size > VAULT_MAX_BYTES:
@@ -163,8 +166,8 @@ class UploadScreen(LucyModal[LocalFile | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, client_name: str, path: str = "") -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(self, ctx: Context, client_name: str, path: str = "") -> None:
+        super().__init__(ctx)
         self.client_name, self.path = client_name, path
 
     def compose(self) -> ComposeResult:
@@ -254,8 +257,10 @@ class VaultTab(DetailTab):
         Binding("delete", "delete", "Delete", id="vault.delete"),
     ]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.files: list[VaultFile] = []
         self._retry_path = ""  # the last upload that failed, offered again
 
@@ -274,14 +279,10 @@ class VaultTab(DetailTab):
     def on_mount(self) -> None:
         self.query_one("#vault-empty").display = False
 
-    @property
-    def _client_name(self) -> str:
-        return self.detail_screen.client_name
-
     # --- loading and showing --------------------------------------------------------------
 
     async def fetch(self) -> list[VaultFile]:
-        return await self.app.session.client.vault_files(self.client_id)
+        return await self.ctx.session.client.vault_files(self.client_id)
 
     def show(self, data: list[VaultFile]) -> None:
         self._show_files(data)
@@ -336,7 +337,9 @@ class VaultTab(DetailTab):
     # --- upload ---------------------------------------------------------------------------
 
     def action_upload(self) -> None:
-        self.app.push_screen(UploadScreen(self._client_name, self._retry_path), self._upload)
+        self.app.push_screen(
+            UploadScreen(self.ctx, self.client_name, self._retry_path), self._upload
+        )
 
     def _upload(self, local: LocalFile | None) -> None:
         if local is not None:
@@ -346,7 +349,7 @@ class VaultTab(DetailTab):
     async def _send_file(self, local: LocalFile) -> None:
         self._status(f"Uploading {local.name} ({human_size(len(local.content))})…")
         try:
-            uploaded = await self.app.session.client.upload_vault_file(
+            uploaded = await self.ctx.session.client.upload_vault_file(
                 self.client_id,
                 local.name,
                 local.content,
@@ -384,7 +387,7 @@ class VaultTab(DetailTab):
                 markup=False,
             )
         else:
-            self.app.report_error(
+            self.ctx.reporter.report_error(
                 error, printable(f"Could not upload {local.name}"), retry="Press u to try again."
             )
 
@@ -454,7 +457,7 @@ class VaultTab(DetailTab):
     async def _download(self, file: VaultFile, target: Path, *, overwrite: bool) -> None:
         self._status(f"Downloading {file.name}…")
         try:
-            content = await self.app.session.client.download_vault_file(self.client_id, file.id)
+            content = await self.ctx.session.client.download_vault_file(self.client_id, file.id)
         except LucyError as error:
             self._status("")
             self._file_failed(file, error, "download")
@@ -498,7 +501,7 @@ class VaultTab(DetailTab):
                 printable(
                     f"{file.name} ({human_size(file.size)}, uploaded by {file.uploaded_by} on "
                     f"{_local_date(file.uploaded_at)}) will be deleted from "
-                    f"{self._client_name}'s vault, for the client too. This cannot be undone."
+                    f"{self.client_name}'s vault, for the client too. This cannot be undone."
                 ),
                 yes="Delete",
                 no="Keep it",
@@ -509,7 +512,7 @@ class VaultTab(DetailTab):
     @work(group="vault-delete", exit_on_error=False)
     async def _delete(self, file: VaultFile) -> None:
         try:
-            await self.app.session.client.delete_vault_file(self.client_id, file.id)
+            await self.ctx.session.client.delete_vault_file(self.client_id, file.id)
         except LucyError as error:
             self._file_failed(file, error, "delete")
             return
@@ -530,7 +533,7 @@ class VaultTab(DetailTab):
             self.reload()
             return
         key = "d" if verb == "download" else "delete"
-        self.app.report_error(
+        self.ctx.reporter.report_error(
             error, printable(f"Could not {verb} {file.name}"), retry=f"Press {key} to try again."
         )
 
