@@ -15,7 +15,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.client import LucyClient
@@ -27,12 +26,16 @@ from lucy_tui.api.errors import (
     UnreachableError,
 )
 from lucy_tui.api.models import LoginResponse
-from lucy_tui.backend import DEMO_LOGINS, Session, open_embedded_client
+from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
+from lucy_tui.client_store import ClientStore
 from lucy_tui.config import Settings
+from lucy_tui.context import RETRY_HINT, Context
 from lucy_tui.favourites import FavouritesStore
 from lucy_tui.list_snapshot import ListSnapshot
-from lucy_tui.safe_text import plain, printable
+from lucy_tui.messages import ConnectRequested, OpenClient
+from lucy_tui.safe_text import printable
 from lucy_tui.screens.dashboard import DashboardScreen
+from lucy_tui.session import CurrentSession, Session
 from lucy_tui.tokens import TokenStore, last_user, remember_user
 
 CSS_FILE = str(files("lucy_tui.styles").joinpath("app.tcss"))
@@ -67,7 +70,10 @@ class LucyApp(App[None]):
         self.transport = transport
         self.today = today or date.today()
         self.tokens = TokenStore(config_dir, insecure_storage=insecure_storage)
-        self._session: Session | None = None
+        self.sessions = CurrentSession()
+        self.clients = ClientStore()
+        # What every screen, tab and dialog gets instead of reaching for the App.
+        self.ctx = Context(self.sessions, self, self.clients, self.today)
         self.favourites = FavouritesStore(data_dir, "", "")
         self._signing_in = False
         self._undone: list[str] = []  # what a lost session prevented, told after signing in
@@ -81,13 +87,11 @@ class LucyApp(App[None]):
 
     @property
     def session(self) -> Session:
-        if self._session is None:
-            raise UnreachableError("Not connected to a Lucy server yet.")
-        return self._session
+        return self.sessions.current
 
     @property
     def connected(self) -> bool:
-        return self._session is not None
+        return self.sessions.active
 
     @property
     def embedded(self) -> bool:
@@ -109,14 +113,16 @@ class LucyApp(App[None]):
         snapshot = self.snapshot.load() if self.snapshot is not None else []
         if self.snapshot is not None and self.snapshot.notice:
             self.notify(self.snapshot.notice, severity="warning", timeout=10)
-        self.install_screen(DashboardScreen(self.today, snapshot), "dashboard")
+        dashboard = DashboardScreen(self.ctx, snapshot, self.snapshot)
+        self.clients.subscribe(dashboard)
+        self.install_screen(dashboard, "dashboard")
         self.push_screen("dashboard")
         self.connect()
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
         """Reach the backend and sign in (asking for a password if needed); then load."""
-        self.dashboard.query_one("#status-line", Static).update("Connecting…")
+        self.dashboard.show_status("Connecting…")
         if self.embedded:
             self._begin(await self._open_embedded())
             return
@@ -146,13 +152,14 @@ class LucyApp(App[None]):
     @work(exclusive=True, group="session", exit_on_error=False)
     async def _begin(self, session: Session) -> None:
         """A staff member is signed in: load their favourites, then the client list."""
-        self._session = session
+        self.sessions.begin(session)
         self.sub_title = printable(f"{session.staff.name} ({session.staff.role.value})")
         self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
         favourites = await asyncio.to_thread(self.favourites.load)
         if self.favourites.notice:
             self.notify(self.favourites.notice, severity="warning", timeout=10)
-        self.dashboard.view.set_favourites(favourites)
+        self.clients.set_favourites(favourites)
+        self.dashboard.favourites_loaded(self.favourites)
         self.dashboard.start_loading()
 
     async def _open_embedded(self) -> Session:
@@ -170,11 +177,13 @@ class LucyApp(App[None]):
     def _sign_in_screen(self, email: str, reason: str = "") -> Screen[LoginResponse]:
         from lucy_tui.screens.sign_in import SignInScreen
 
-        return SignInScreen(self.server_url or "the demo firm", email, reason)
+        return SignInScreen(
+            self.ctx, self.server_url or "the demo firm", email, reason, login=self.login
+        )
 
     async def login(self, email: str, password: str) -> LoginResponse:
         """Sign in on the current server and keep the token (the sign-in screen calls this)."""
-        client = self._session.client if self._session else self._client
+        client = self.sessions.client if self.sessions.active else self._client
         if client is None:
             raise UnreachableError("Not connected to a Lucy server yet.")
         login = await client.login(email, password)
@@ -208,7 +217,7 @@ class LucyApp(App[None]):
 
         ``undone`` says what did not happen because of it; it is told once signed in again.
         """
-        if self._session is None:
+        if not self.sessions.active:
             return
         if undone:
             self._undone.append(undone)
@@ -222,8 +231,8 @@ class LucyApp(App[None]):
 
         def signed_in(login: LoginResponse | None) -> None:
             self._signing_in = False
-            if login is not None and self._session is not None:
-                self._session.staff = login.staff
+            if login is not None and self.sessions.active:
+                self.session.staff = login.staff
                 self._resume()
 
         self.push_screen(self._sign_in_screen(self.session.staff.email, reason), signed_in)
@@ -281,7 +290,7 @@ class LucyApp(App[None]):
         context: str,
         *,
         quiet: bool = False,
-        retry: str = "Press ctrl+r to try again.",
+        retry: str = RETRY_HINT,
     ) -> None:
         """Tell the user what failed and what to do; an expired session asks to sign in.
 
@@ -313,14 +322,14 @@ class LucyApp(App[None]):
             return
         error = worker.error
         if isinstance(error, LucyError):
-            connecting = worker.group in ("connect", "session") and self._session is None
+            connecting = worker.group in ("connect", "session") and not self.sessions.active
             where = self.server_url or "the demo firm"
             self.report_error(
                 error, f"Could not connect to {where}" if connecting else "The request failed"
             )
             if connecting:
-                self.dashboard.query_one("#status-line", Static).update(
-                    plain(f"Not connected: {error.message} Press ctrl+r to try again.")
+                self.dashboard.show_status(
+                    f"Not connected: {error.message} Press ctrl+r to try again."
                 )
         else:
             self.log.error("worker failed", worker=worker.name, error=repr(error))
@@ -329,6 +338,18 @@ class LucyApp(App[None]):
                 severity="error",
                 timeout=10,
             )
+
+    # --- what screens ask for ------------------------------------------------------------
+
+    @on(OpenClient)
+    def _open_client(self, message: OpenClient) -> None:
+        from lucy_tui.screens.client_detail import ClientDetailScreen
+
+        self.push_screen(ClientDetailScreen(self.ctx, message.client_id, message.name))
+
+    @on(ConnectRequested)
+    def _connect_requested(self) -> None:
+        self.connect()
 
     # --- actions ------------------------------------------------------------------------
 

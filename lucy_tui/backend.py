@@ -7,27 +7,14 @@ The embedded default runs the reference server in-process over ``httpx.ASGITrans
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import LucyError
-from lucy_tui.api.models import Staff
 
 EMBEDDED_BASE_URL = "http://embedded.lucy"
 DEMO_DB = "demo.db"
 DEMO_LOGINS = {"admin": "admin@demo-firm.be", "employee": "employee@demo-firm.be"}
-
-
-@dataclass
-class Session:
-    """A signed-in staff member on one server."""
-
-    client: LucyClient
-    staff: Staff
-    server: str  # what favourites and tokens are keyed by
-    # Embedded only: a new token from the in-process server (blocking: run in a thread).
-    renew_token: Callable[[], str] | None = None
 
 
 def embedded_database(data_dir: Path) -> Path:

@@ -1,38 +1,85 @@
-"""Messages that workers post; handlers on screens own every state change."""
+"""The app's messages, and the one way its workers work.
+
+Workers. Every call to the API runs in a Textual worker (``@work(exit_on_error=False)``),
+never in a handler. A worker is an ``async`` method of the widget or screen whose data it
+fetches: it awaits the API, catches ``LucyError`` and hands it to ``ctx.reporter``
+(``quiet=True`` when it shows the error itself), then puts the result on screen with one
+call to a method of its own widget (``show``, ``_show_rows``...). Async workers run on the
+app's event loop, so that call is safe. A worker posts a message instead when what it
+produces is for someone else (another screen, the client list) or arrives in parts (the
+pages of the client list); the handler of that message owns the state it changes. Blocking
+work (files, the keyring) runs in ``@work(thread=True)`` and comes back with
+``app.call_from_thread``. Anything a worker did not expect ends in
+``Worker.StateChanged``, which ``ctx.reporter.report_worker_state`` turns into a message
+the user can read.
+
+Messages are dataclasses: their fields are what they carry.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.message import Message
 
 from lucy_tui.api.errors import LucyError
-from lucy_tui.api.models import ClientSummary
+from lucy_tui.api.models import ClientDetail, ClientSummary
 
 
+@dataclass
 class ClientsPageLoaded(Message):
     """One page of the client list arrived (``generation`` tells loads apart)."""
 
-    def __init__(
-        self, generation: int, clients: list[ClientSummary], total: int, done: bool
-    ) -> None:
-        super().__init__()
-        self.generation = generation
-        self.clients = clients
-        self.total = total
-        self.done = done
+    generation: int
+    clients: list[ClientSummary]
+    total: int
+    done: bool
 
 
+@dataclass
 class ClientsLoadFailed(Message):
     """Loading the client list failed; what is shown stays as it was."""
 
-    def __init__(self, generation: int, error: LucyError) -> None:
-        super().__init__()
-        self.generation = generation
-        self.error = error
+    generation: int
+    error: LucyError
 
 
+@dataclass
 class ClientChanged(Message):
     """A client was created or changed: its row must show the new state."""
 
-    def __init__(self, client: ClientSummary) -> None:
-        super().__init__()
-        self.client = client
+    client: ClientSummary
+
+
+@dataclass
+class FavouriteToggled(Message):
+    """A client was starred or unstarred (from the list or its detail)."""
+
+    client_id: int
+    name: str
+    starred: bool
+
+
+@dataclass
+class OpenClient(Message):
+    """Show this client's detail (the App opens it)."""
+
+    client_id: int
+    name: str
+
+
+@dataclass
+class ConnectRequested(Message):
+    """Not connected: try to reach the server and sign in again (ctrl+r)."""
+
+
+@dataclass
+class ReloadClient(Message):
+    """A tab changed something the client's header and list row show: load it again."""
+
+
+@dataclass
+class ClientUpdated(Message):
+    """A tab got the client's new state in an answer: show it everywhere."""
+
+    client: ClientDetail

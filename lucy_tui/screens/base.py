@@ -1,15 +1,14 @@
-"""What every lucy-tui screen shares: failed workers become messages the user can read."""
+"""What every lucy-tui screen shares: its context, and failed workers made readable."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-if TYPE_CHECKING:
-    from lucy_tui.app import LucyApp
+from lucy_tui.context import Context
 
 ResultType = TypeVar("ResultType")
 
@@ -18,15 +17,26 @@ PaletteCommand = tuple[str, str, Callable[[], Any]]
 
 
 class LucyScreen(Screen[ResultType]):
-    app: LucyApp
+    def __init__(self, ctx: Context, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.ctx = ctx
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker state messages do not bubble: hand failures to the app's one handler.
-        self.app.report_worker_state(event.worker, event.state)
+        # Worker state messages do not bubble: hand failures to the one reporter.
+        self.ctx.reporter.report_worker_state(event.worker, event.state)
 
 
 class LucyModal(ModalScreen[ResultType]):
-    app: LucyApp
+    def __init__(self, ctx: Context, *, classes: str | None = "dialog-screen") -> None:
+        super().__init__(classes=classes)
+        self.ctx = ctx
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker_state(event.worker, event.state)
+        self.ctx.reporter.report_worker_state(event.worker, event.state)
+
+
+class Dialog(ModalScreen[ResultType]):
+    """A modal that only asks or shows what it is given: no API, no workers, no context."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")

@@ -9,7 +9,8 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientDetail
-from lucy_tui.messages import ClientChanged
+from lucy_tui.context import Context
+from lucy_tui.messages import ClientUpdated, ReloadClient
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.screens.detail.banking import BankingTab
@@ -43,8 +44,8 @@ class ClientDetailScreen(LucyScreen[None]):
         ),
     ]
 
-    def __init__(self, client_id: int, name: str) -> None:
-        super().__init__()
+    def __init__(self, ctx: Context, client_id: int, name: str) -> None:
+        super().__init__(ctx)
         self.client_id, self.client_name = client_id, name
         self.client: ClientDetail | None = None
         self._shown_tab = ""  # the tab shown last, asked before it is left
@@ -54,7 +55,7 @@ class ClientDetailScreen(LucyScreen[None]):
         with TabbedContent(id="detail-tabs"):
             for tab_id, title, tab_class in TABS:
                 with TabPane(title, id=tab_id):
-                    yield tab_class(self.client_id, id=f"{tab_id}-tab")
+                    yield tab_class(self.ctx, self.client_id, self.client_name, id=f"{tab_id}-tab")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,12 +67,12 @@ class ClientDetailScreen(LucyScreen[None]):
     async def load_client(self) -> None:
         """(Re)load the client: the header, the Overview, and the dashboard's row."""
         try:
-            client = await self.app.session.client.client(self.client_id)
+            client = await self.ctx.session.client.client(self.client_id)
         except LucyError as error:
             self.query_one("#detail-title", Static).update(
                 plain(f"{self.client_name} — could not load: {error.message} (ctrl+r to retry)")
             )
-            self.app.report_error(error, f"Could not load {self.client_name}", quiet=True)
+            self.ctx.reporter.report_error(error, f"Could not load {self.client_name}", quiet=True)
             return
         self.client_changed(client)
 
@@ -80,15 +81,23 @@ class ClientDetailScreen(LucyScreen[None]):
         self.client = client
         self.client_name = client.name
         self._update_title()
-        self.app.dashboard.post_message(ClientChanged(client))
+        self.ctx.clients.client_changed(client)
         for tab in self.query(DetailTab):
-            client_shown = getattr(tab, "client_shown", None)
-            if callable(client_shown):
-                client_shown(client)
+            tab.client_shown(client)
+
+    @on(ReloadClient)
+    def _reload_client(self, message: ReloadClient) -> None:
+        message.stop()
+        self.load_client()
+
+    @on(ClientUpdated)
+    def _client_updated(self, message: ClientUpdated) -> None:
+        message.stop()
+        self.client_changed(message.client)
 
     def _update_title(self) -> None:
         client = self.client
-        star = "★ " if self.client_id in self.app.dashboard.view.favourites else ""
+        star = "★ " if self.ctx.clients.is_favourite(self.client_id) else ""
         if client is None:
             self.query_one("#detail-title", Static).update(plain(f"{star}{self.client_name}"))
             return
@@ -141,7 +150,7 @@ class ClientDetailScreen(LucyScreen[None]):
             tab.reload()
 
     def action_favourite(self) -> None:
-        self.app.dashboard.toggle_favourite(self.client_id, self.client_name)
+        self.ctx.clients.toggle_favourite(self.client_id, self.client_name)
         self._update_title()
 
     def action_back(self) -> None:

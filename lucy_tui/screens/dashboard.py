@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 from collections.abc import Iterable
-from datetime import date
 from pathlib import Path
 
 from textual import on, work
@@ -18,7 +17,17 @@ from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientStatus, ClientSummary
 from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
 from lucy_tui.client_view import ClientView
-from lucy_tui.messages import ClientChanged, ClientsLoadFailed, ClientsPageLoaded
+from lucy_tui.context import Context
+from lucy_tui.favourites import FavouritesStore
+from lucy_tui.list_snapshot import ListSnapshot
+from lucy_tui.messages import (
+    ClientChanged,
+    ClientsLoadFailed,
+    ClientsPageLoaded,
+    ConnectRequested,
+    FavouriteToggled,
+    OpenClient,
+)
 from lucy_tui.paths import documents_dir
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
@@ -59,9 +68,18 @@ class DashboardScreen(LucyScreen[None]):
         Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
     ]
 
-    def __init__(self, today: date, snapshot: list[ClientSummary] | None = None) -> None:
-        super().__init__()
-        self.view = ClientView(today)
+    def __init__(
+        self,
+        ctx: Context,
+        snapshot: list[ClientSummary] | None = None,
+        snapshot_store: ListSnapshot | None = None,
+    ) -> None:
+        """``snapshot``: the top of the list from the last session, shown until the live
+        list arrives; ``snapshot_store`` keeps this session's first page for the next."""
+        super().__init__(ctx)
+        self.view = ClientView(ctx.today)
+        self.snapshot_store = snapshot_store
+        self.favourites_file: FavouritesStore | None = None
         self.total = 0
         self.loading_done = False
         self._generation = 0
@@ -112,7 +130,7 @@ class DashboardScreen(LucyScreen[None]):
 
     @work(exclusive=True, group="clients", exit_on_error=False)
     async def _load_clients(self, generation: int) -> None:
-        client = self.app.session.client
+        client = self.ctx.session.client
         loaded = 0
         try:
             async for page in client.iter_client_pages():
@@ -136,7 +154,7 @@ class DashboardScreen(LucyScreen[None]):
         self.query_one("#status-line", Static).update(
             plain(f"Could not load the clients: {message.error.message} Press ctrl+r to try again.")
         )
-        self.app.report_error(message.error, "Could not load the clients")
+        self.ctx.reporter.report_error(message.error, "Could not load the clients")
 
     @on(ClientsPageLoaded)
     def _page_loaded(self, message: ClientsPageLoaded) -> None:
@@ -145,7 +163,7 @@ class DashboardScreen(LucyScreen[None]):
         self.total = message.total
         if self._first_page_pending:
             self._first_page_pending = False
-            if self.app.snapshot is not None:
+            if self.snapshot_store is not None:
                 self._save_snapshot(message.clients)
         if self._replacing:
             self._pending_rows.extend(ClientRow.from_summary(c) for c in message.clients)
@@ -180,7 +198,7 @@ class DashboardScreen(LucyScreen[None]):
 
     @work(thread=True, group="snapshot", exit_on_error=False)
     def _save_snapshot(self, clients: list[ClientSummary]) -> None:
-        snapshot = self.app.snapshot
+        snapshot = self.snapshot_store
         if snapshot is not None:
             with contextlib.suppress(OSError):  # only a head start for next time
                 snapshot.save(clients)
@@ -218,6 +236,10 @@ class DashboardScreen(LucyScreen[None]):
             parts.append(f"filter: {view.filter.text.strip()}")
         parts.append(f"column: {column}")
         self.query_one("#status-line", Static).update(plain("  ·  ".join(parts)))
+
+    def show_status(self, text: str) -> None:
+        """Say something about the connection in the status line (until the list says more)."""
+        self.query_one("#status-line", Static).update(plain(text))
 
     def set_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -266,30 +288,42 @@ class DashboardScreen(LucyScreen[None]):
     def action_favourite(self) -> None:
         row = self.table.cursor_client
         if row is not None:
-            self.toggle_favourite(row.id, row.name)
+            self.ctx.clients.toggle_favourite(row.id, row.name)
 
-    def toggle_favourite(self, client_id: int, name: str) -> None:
-        """Star or unstar a client (from the list or its detail) and save the favourites."""
-        starred = self.view.toggle_favourite(client_id)
+    def favourites_loaded(self, file: FavouritesStore) -> None:
+        """The signed-in user's favourites were read from ``file`` (where they are saved)."""
+        self.favourites_file = file
+        self.view.set_favourites(self.ctx.clients.favourites)
+
+    @on(FavouriteToggled)
+    def _favourite_toggled(self, message: FavouriteToggled) -> None:
+        """A client was starred or unstarred (here or in its detail): show it, save it."""
+        self.view.set_favourites(self.ctx.clients.favourites)
         self.table.view_changed()
         self._update_status()
-        self._save_favourites(set(self.view.favourites))
+        self._save_favourites(set(self.ctx.clients.favourites))
+        name = message.name
         self.notify(
-            f"★ Added {name} to favourites" if starred else f"Removed {name} from favourites",
+            f"★ Added {name} to favourites"
+            if message.starred
+            else f"Removed {name} from favourites",
             timeout=2,
         )
 
     @work(thread=True, group="favourites", exit_on_error=False)
     def _save_favourites(self, favourites: set[int]) -> None:
+        file = self.favourites_file
+        if file is None:  # not signed in yet: nothing to save them under
+            return
         try:
-            self.app.favourites.save(favourites)
+            file.save(favourites)
         except OSError as exc:
             if self._favourites_unsaved:
                 return  # said once already: the data dir has not changed since
             self._favourites_unsaved = True
             self.app.call_from_thread(
                 self.notify,
-                f"Could not save favourites in {self.app.favourites.path.parent} "
+                f"Could not save favourites in {file.path.parent} "
                 f"({exc.strerror or exc}); they are kept for this session only.",
                 severity="warning",
                 timeout=10,
@@ -300,7 +334,7 @@ class DashboardScreen(LucyScreen[None]):
     def action_new_client(self) -> None:
         from lucy_tui.screens.new_client import NewClientScreen
 
-        self.app.push_screen(NewClientScreen(), self._client_created)
+        self.app.push_screen(NewClientScreen(self.ctx), self._client_created)
 
     def _client_created(self, client: ClientSummary | None) -> None:
         if client is None:
@@ -329,9 +363,11 @@ class DashboardScreen(LucyScreen[None]):
     @work(group="invite", exit_on_error=False)
     async def _invite(self, client_id: int, name: str, resend: bool) -> None:
         try:
-            client = await self.app.session.client.invite_client(client_id)
+            client = await self.ctx.session.client.invite_client(client_id)
         except LucyError as exc:
-            self.app.report_error(exc, f"Could not invite {name}", retry="Press i to try again.")
+            self.ctx.reporter.report_error(
+                exc, f"Could not invite {name}", retry="Press i to try again."
+            )
             return
         self.post_message(ClientChanged(client))
         until = client.invitation_expires_at
@@ -447,18 +483,16 @@ class DashboardScreen(LucyScreen[None]):
             yield ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
 
     def action_refresh(self) -> None:
-        if self.app.connected:
+        if self.ctx.session.active:
             self.start_loading()
         else:
-            self.app.connect()
+            self.post_message(ConnectRequested())
 
     @on(ClientTable.Opened)
     def _open_client(self, message: ClientTable.Opened) -> None:
-        from lucy_tui.screens.client_detail import ClientDetailScreen
-
         row = self.view.get(message.client_id)
         if row is not None:
-            self.app.push_screen(ClientDetailScreen(row.id, row.name))
+            self.post_message(OpenClient(row.id, row.name))
 
     # --- command palette ----------------------------------------------------------------
 

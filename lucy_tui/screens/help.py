@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from lucy_tui.safe_text import printable
-from lucy_tui.screens.base import LucyModal
+from lucy_tui.screens.base import Dialog
 
 FILTER_HELP = """\
 Filter (/): words match name, enterprise or VAT number, contact, team, integrations.
@@ -45,11 +45,11 @@ def describe_keys(screen: Screen[object]) -> list[tuple[str, str]]:
     return [(" / ".join(dict.fromkeys(keys)), description) for description, keys in merged.items()]
 
 
-class HelpScreen(LucyModal[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, screen: Screen[object], extra: str = "") -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.keys = describe_keys(screen)
         self.extra = extra
 

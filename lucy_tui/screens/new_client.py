@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from lucy_tui.api import validation
 from lucy_tui.api.errors import ConflictError, LucyError, ValidationError
 from lucy_tui.api.models import ClientCreate, ClientDetail, Plan
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
 
@@ -33,8 +34,8 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
         Binding("ctrl+s", "submit", "Create"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         # The same form sent again after a fault reuses its Idempotency-Key: if the lost
         # answer hid that the client was created, the retry returns it instead of a duplicate.
         self._attempt: tuple[ClientCreate, str] | None = None
@@ -73,7 +74,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
 
     @work(exit_on_error=False)
     async def _load_choices(self) -> None:
-        client = self.app.session.client
+        client = self.ctx.session.client
         try:
             teams, staff = await client.teams(), await client.staff()
         except LucyError as exc:
@@ -86,7 +87,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
         self.query_one("#contact", Select).set_options(
             (Text(printable(person.name)), person.id) for person in staff
         )
-        me = self.app.session.staff
+        me = self.ctx.session.staff
         if any(person.id == me.id for person in staff):
             self.query_one("#contact", Select).value = me.id
 
@@ -158,7 +159,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
     @work(exclusive=True, exit_on_error=False)
     async def _create(self, form: ClientCreate, key: str) -> None:
         try:
-            created = await self.app.session.client.create_client(form, idempotency_key=key)
+            created = await self.ctx.session.client.create_client(form, idempotency_key=key)
         except (ValidationError, ConflictError) as exc:
             shown = False
             for field, message in exc.field_errors.items():
@@ -169,7 +170,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
                 self._show_error("form", exc.message)
         except LucyError as exc:
             self._show_error("form", f"{exc.message} Your input is kept; try again.")
-            self.app.report_error(exc, "Could not create the client", quiet=True)
+            self.ctx.reporter.report_error(exc, "Could not create the client", quiet=True)
         else:
             self.dismiss(created)
             return

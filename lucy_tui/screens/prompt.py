@@ -12,16 +12,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from lucy_tui.safe_text import plain, printable
-from lucy_tui.screens.base import LucyModal
+from lucy_tui.screens.base import Dialog
 
 
-class PromptScreen(LucyModal[str | None]):
+class PromptScreen(Dialog[str | None]):
     """Dismisses with the text entered, or None on ``escape``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, question: str, value: str = "") -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.title_text, self.question, self.value = title, question, value
 
     def compose(self) -> ComposeResult:
@@ -48,7 +48,7 @@ class PromptScreen(LucyModal[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(LucyModal[bool]):
+class ConfirmScreen(Dialog[bool]):
     """A yes/no question for anything that cannot be undone: ``y``/``enter`` or ``n``/``escape``."""
 
     BINDINGS = [
@@ -57,7 +57,7 @@ class ConfirmScreen(LucyModal[bool]):
     ]
 
     def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "Cancel") -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.title_text, self.body, self.yes, self.no = title, body, yes, no
 
     def compose(self) -> ComposeResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from lucy_tui.api.errors import LucyError, RateLimitedError, UnauthorizedError, UnreachableError
 from lucy_tui.api.models import LoginResponse
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyScreen
 
@@ -19,9 +22,19 @@ class SignInScreen(LucyScreen[LoginResponse]):
 
     BINDINGS = [Binding("escape", "app.quit", "Quit", show=False)]
 
-    def __init__(self, server: str, email: str = "", reason: str = "") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        ctx: Context,
+        server: str,
+        email: str = "",
+        reason: str = "",
+        *,
+        login: Callable[[str, str], Awaitable[LoginResponse]],
+    ) -> None:
+        """``login`` signs in on the server and keeps the token (the app's)."""
+        super().__init__(ctx)
         self.server, self.email, self.reason = server, email, reason
+        self.login = login
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="sign-in", classes="dialog"):
@@ -61,7 +74,7 @@ class SignInScreen(LucyScreen[LoginResponse]):
     @work(exclusive=True, exit_on_error=False)
     async def _sign_in(self, email: str, password: str) -> None:
         try:
-            login = await self.app.login(email, password)
+            login = await self.login(email, password)
         except UnauthorizedError:
             self._error("Wrong email or password.")
             password_input = self.query_one("#password", Input)

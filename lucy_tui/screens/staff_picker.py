@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import Staff
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyModal
 
@@ -35,8 +36,10 @@ class StaffPickerScreen(LucyModal[StaffChoice | None]):
         Binding("ctrl+r", "load", "Reload the list"),
     ]
 
-    def __init__(self, title: str, current_id: int | None, *, none_label: str = "") -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(
+        self, ctx: Context, title: str, current_id: int | None, *, none_label: str = ""
+    ) -> None:
+        super().__init__(ctx)
         self.title_text, self.current_id, self.none_label = title, current_id, none_label
         self.staff: list[Staff] = []
 
@@ -62,13 +65,13 @@ class StaffPickerScreen(LucyModal[StaffChoice | None]):
     async def _load(self) -> None:
         options = self.query_one(OptionList)
         try:
-            self.staff = await self.app.session.client.staff()
+            self.staff = await self.ctx.session.client.staff()
         except LucyError as error:
             options.loading = False
             self.query_one("#staff-error", Static).update(
                 plain(f"Could not load the staff: {error.message} Press ctrl+r to try again.")
             )
-            self.app.report_error(error, "Could not load the staff", quiet=True)
+            self.ctx.reporter.report_error(error, "Could not load the staff", quiet=True)
             return
         options.loading = False
         options.clear_options()

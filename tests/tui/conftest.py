@@ -142,3 +142,14 @@ async def open_client(pilot: Pilot[None], name: str) -> ClientDetailScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ClientDetailScreen)
     return screen
+
+
+@pytest.fixture(autouse=True)
+def quick_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot waits for "idle" after every key by sleeping in 20 ms steps until the process
+    used no CPU during one; 2.5 ms steps tell the same thing eight times sooner. Tests
+    still wait for workers and messages themselves (``settle``), never for time."""
+    import textual._wait as wait
+
+    monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 1 / 400)
+    monkeypatch.setattr(wait, "SLEEP_IDLE", 1 / 400 / 20)

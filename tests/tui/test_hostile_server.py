@@ -246,6 +246,7 @@ async def test_the_client_list_shows_hostile_names_as_text(
         await pilot.pause()
         assert any(printable(hostile["client"]) in toast for toast in toasts(app))
         assert_safe(app)
+        app.clear_notifications()  # the toast covers the status line
         # the user's own filter text is text too
         await pilot.press("slash")
         for key in "[/] [@click=app.quit]":

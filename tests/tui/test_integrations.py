@@ -91,8 +91,8 @@ async def test_linking_a_package_on_a_client_without_one(make_app) -> None:  # t
         assert saved.accounting_package == "exact-online"
         assert "linked" in option_text(tab, "exact-online")
         # the header and the dashboard's row learn the new integration
-        assert tab.detail_screen.client is not None
-        assert tab.detail_screen.client.integrations == ["Exact"]
+        assert tab.client is not None
+        assert tab.client.integrations == ["Exact"]
         row = app.dashboard.view.get(DUBOIS_ID)
         assert row is not None and row.integrations == "Exact"
 

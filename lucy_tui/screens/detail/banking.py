@@ -27,6 +27,7 @@ from lucy_tui.api.models import (
     Plan,
 )
 from lucy_tui.api.validation import format_iban
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell
@@ -76,8 +77,10 @@ class BankingTab(DetailTab):
 
     BINDINGS = [Binding("y", "copy_iban", "Copy IBAN", id="banking.copy_iban")]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.connection: BankConnection | None = None
         self._plan: Plan | None = None
 
@@ -99,6 +102,7 @@ class BankingTab(DetailTab):
             self.query_one(selector).display = False
 
     def client_shown(self, client: ClientDetail) -> None:
+        super().client_shown(client)
         # A plan change (to or from Business Pro) changes what this tab shows.
         changed = self._plan is not None and client.plan is not self._plan
         self._plan = client.plan
@@ -108,7 +112,7 @@ class BankingTab(DetailTab):
     # --- loading and showing --------------------------------------------------------------
 
     async def fetch(self) -> BankConnection:
-        return await self.app.session.client.banking(self.client_id)
+        return await self.ctx.session.client.banking(self.client_id)
 
     def show(self, data: BankConnection) -> None:
         self.connection = data

@@ -15,18 +15,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Static, TabbedContent, TextArea
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import LucyError
+from lucy_tui.api.models import ClientDetail
+from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
-
-    from lucy_tui.app import LucyApp
-    from lucy_tui.screens.client_detail import ClientDetailScreen
 
 
 def cell(text: object, style: str = "", justify: JustifyMethod | None = None) -> Text:
@@ -58,12 +57,15 @@ class DetailTab(Vertical, can_focus=True):
     }
     """
 
-    app: LucyApp
     title = ""  # shown in the tab bar
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
-        self.client_id = client_id
+        self.ctx = ctx
+        self.client_id, self.client_name = client_id, client_name
+        self.client: ClientDetail | None = None  # once the screen has loaded it
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -74,20 +76,20 @@ class DetailTab(Vertical, can_focus=True):
         """The tab's own widgets (shown under the error line)."""
         yield from ()
 
-    @property
-    def detail_screen(self) -> ClientDetailScreen:
-        from lucy_tui.screens.client_detail import ClientDetailScreen
-
-        screen = self.screen
-        assert isinstance(screen, ClientDetailScreen)
-        return screen
-
     # --- loading ------------------------------------------------------------------------
 
     @property
     def is_shown(self) -> bool:
         """This tab is the one shown, on the screen in front (no modal over it)."""
-        return self.screen is self.app.screen and self.detail_screen.current_tab is self
+        if self.screen is not self.app.screen:
+            return False
+        pane = self.parent
+        tabs = self.query_ancestor(TabbedContent)
+        return pane is not None and tabs.active == pane.id
+
+    def client_shown(self, client: ClientDetail) -> None:
+        """The screen (re)loaded the client; tabs that show some of it override this."""
+        self.client, self.client_name = client, client.name
 
     def activate(self) -> None:
         """Called each time the tab is shown: loads the data the first time, and focuses."""
@@ -124,7 +126,7 @@ class DetailTab(Vertical, can_focus=True):
             self.query_one(".tab-error", Static).update(
                 "Could not load this tab: something went wrong.  Press ctrl+r to try again."
             )
-        self.app.report_worker_state(event.worker, event.state)
+        self.ctx.reporter.report_worker_state(event.worker, event.state)
 
     async def fetch(self) -> Any:
         """The tab's data, from the API (runs in a worker)."""
@@ -139,7 +141,7 @@ class DetailTab(Vertical, can_focus=True):
         self.query_one(".tab-error", Static).update(
             plain(f"{context}: {error.message}  Press ctrl+r to try again.")
         )
-        self.app.report_error(error, context, quiet=True)
+        self.ctx.reporter.report_error(error, context, quiet=True)
 
     # --- what the screen asks of a tab ----------------------------------------------------
 

@@ -26,6 +26,8 @@ from lucy_tui.api.models import (
     IntegrationCategory,
     IntegrationKind,
 )
+from lucy_tui.context import Context
+from lucy_tui.messages import ReloadClient
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
@@ -50,8 +52,10 @@ class IntegrationsTab(DetailTab):
         Binding("space", "switch_destination", "Switch destination", id="integrations.toggle"),
     ]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.catalogue: dict[str, Integration] = {}
         self.current: ClientIntegrations | None = None
         self.saving = False
@@ -64,7 +68,7 @@ class IntegrationsTab(DetailTab):
     # --- loading and showing --------------------------------------------------------------
 
     async def fetch(self) -> tuple[list[Integration], ClientIntegrations]:
-        client = self.app.session.client
+        client = self.ctx.session.client
         catalogue, current = await asyncio.gather(
             client.integrations(), client.client_integrations(self.client_id)
         )
@@ -200,7 +204,7 @@ class IntegrationsTab(DetailTab):
         update = ClientIntegrationsUpdate(
             accounting_package=integration.id, destinations=list(self.current.destinations)
         )
-        client = printable(self.detail_screen.client_name)
+        client = printable(self.client_name)
         if linked is None:
             self._save(update, f"{name} is now {client}'s accounting package.")
             return
@@ -234,7 +238,7 @@ class IntegrationsTab(DetailTab):
             return
         from lucy_tui.screens.prompt import ConfirmScreen
 
-        name, client = self._display_name(linked), printable(self.detail_screen.client_name)
+        name, client = self._display_name(linked), printable(self.client_name)
         update = ClientIntegrationsUpdate(
             accounting_package=None, destinations=list(self.current.destinations)
         )
@@ -295,7 +299,7 @@ class IntegrationsTab(DetailTab):
         hint = self.query_one("#integrations-hint", Static)
         hint.update("Saving…")
         try:
-            saved = await self.app.session.client.set_client_integrations(
+            saved = await self.ctx.session.client.set_client_integrations(
                 self.client_id, update, self.current.version if version is None else version
             )
         except PreconditionFailedError:
@@ -308,14 +312,14 @@ class IntegrationsTab(DetailTab):
             self.reload()
             return
         except LucyError as error:
-            self.app.report_error(error, "Could not save the integrations")
+            self.ctx.reporter.report_error(error, "Could not save the integrations")
             return
         finally:
             self.saving = False
             hint.update(HINT)
         self._show_current(saved)
         self.notify(done, markup=False)  # names from the server, made printable above
-        self.detail_screen.load_client()  # the header and the list show the integrations
+        self.post_message(ReloadClient())  # the header and the list show the integrations
 
     # --- palette --------------------------------------------------------------------------
 

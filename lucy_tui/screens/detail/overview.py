@@ -31,6 +31,8 @@ from lucy_tui.api.models import (
     ClientUpdate,
     PeppolRegistration,
 )
+from lucy_tui.context import Context
+from lucy_tui.messages import ClientUpdated, ReloadClient
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
@@ -68,11 +70,12 @@ class OverviewTab(DetailTab, can_focus=True):
         Binding("y", "copy_address", "Copy inbox address", id="overview.copy"),
     ]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.peppol: PeppolRegistration | None = None
         self.senders: AllowedSenders | None = None
-        self.client: ClientDetail | None = None
         self._saving = False  # one change at a time: each needs the version the last returned
 
     # --- widgets --------------------------------------------------------------------------
@@ -133,16 +136,12 @@ class OverviewTab(DetailTab, can_focus=True):
 
     @property
     def is_admin(self) -> bool:
-        return self.app.session.staff.is_admin
-
-    @property
-    def client_name(self) -> str:
-        return self.client.name if self.client is not None else self.detail_screen.client_name
+        return self.ctx.session.staff.is_admin
 
     # --- data -----------------------------------------------------------------------------
 
     async def fetch(self) -> OverviewData:
-        api = self.app.session.client
+        api = self.ctx.session.client
         return OverviewData(
             peppol=await api.peppol(self.client_id),
             senders=await api.allowed_senders(self.client_id),
@@ -153,13 +152,12 @@ class OverviewTab(DetailTab, can_focus=True):
         self.peppol, self.senders = data.peppol, data.senders
         self._show_peppol()
         self._show_senders()
-        client = self.client or self.detail_screen.client
-        if client is not None:
-            self.client_shown(client)
+        if self.client is not None:
+            self.client_shown(self.client)
 
     def client_shown(self, client: ClientDetail) -> None:
         """The screen (re)loaded the client: visibility, contact, inbox and facts."""
-        self.client = client
+        super().client_shown(client)
         admin = self.is_admin
         self._set_switch("#hidden-switch", client.hidden, disabled=not admin)
         self._line("#hidden-reason", "" if admin else ONLY_ADMINS_HIDE)
@@ -192,7 +190,7 @@ class OverviewTab(DetailTab, can_focus=True):
             text += f" · invited {_day(client.invited_at)}"
             if client.activated_at is None and client.invitation_expires_at is not None:
                 expires = client.invitation_expires_at
-                verb = "expired" if expires.date() < self.app.today else "valid until"
+                verb = "expired" if expires.date() < self.ctx.today else "valid until"
                 text += f" ({verb} {_day(expires)})"
         if client.activated_at is not None:
             text += f" · activated {_day(client.activated_at)}"
@@ -201,7 +199,7 @@ class OverviewTab(DetailTab, can_focus=True):
     def _plan_text(self, client: ClientDetail) -> str:
         if client.trial_ends_on is None:
             return client.plan.label
-        days = (client.trial_ends_on - self.app.today).days
+        days = (client.trial_ends_on - self.ctx.today).days
         if days < 0:
             left = f"ended {-days} day(s) ago"
         elif days == 0:
@@ -350,7 +348,7 @@ class OverviewTab(DetailTab, can_focus=True):
         assert self.peppol is not None
         self._saving = True
         try:
-            self.peppol = await self.app.session.client.set_peppol(
+            self.peppol = await self.ctx.session.client.set_peppol(
                 self.client_id, sending=sending, receiving=receiving, version=self.peppol.version
             )
         except PreconditionFailedError:
@@ -364,7 +362,7 @@ class OverviewTab(DetailTab, can_focus=True):
             return
         except LucyError as error:
             key = "s" if what == "sending" else "r"
-            self.app.report_error(
+            self.ctx.reporter.report_error(
                 error, f"Could not switch Peppol {what}", retry=f"Press {key} to try again."
             )
             if isinstance(error, ConflictError | NotFoundError):
@@ -377,7 +375,7 @@ class OverviewTab(DetailTab, can_focus=True):
             printable(f"Peppol {what} is now {state} for {self.client_name}."), markup=False
         )
         self._show_peppol()
-        self.detail_screen.load_client()
+        self.post_message(ReloadClient())
 
     # --- hide from employees --------------------------------------------------------------
 
@@ -443,6 +441,7 @@ class OverviewTab(DetailTab, can_focus=True):
 
         self.app.push_screen(
             StaffPickerScreen(
+                self.ctx,
                 printable(f"Client-facing contact of {self.client_name}"),
                 current,
                 none_label="Nobody (no client-facing contact)",
@@ -455,7 +454,7 @@ class OverviewTab(DetailTab, can_focus=True):
         assert self.client is not None
         self._saving = True
         try:
-            updated = await self.app.session.client.update_client(
+            updated = await self.ctx.session.client.update_client(
                 self.client_id, changes, self.client.version
             )
         except PreconditionFailedError:
@@ -465,16 +464,18 @@ class OverviewTab(DetailTab, can_focus=True):
                 severity="warning",
                 timeout=8,
             )
-            self.detail_screen.load_client()
+            self.post_message(ReloadClient())
             return
         except LucyError as error:
-            self.app.report_error(error, "Could not change the client", retry="Try it again.")
+            self.ctx.reporter.report_error(
+                error, "Could not change the client", retry="Try it again."
+            )
             return
         finally:
             self._saving = False
         self.notify(printable(done), markup=False)
         # The answer is the client's new state: header, dashboard row and this tab follow.
-        self.detail_screen.client_changed(updated)
+        self.post_message(ClientUpdated(updated))
 
     # --- inbox address and allowed senders ------------------------------------------------
 
@@ -498,10 +499,10 @@ class OverviewTab(DetailTab, can_focus=True):
             if saved is not None:
                 self.senders = saved
                 self._show_senders()
-                self.detail_screen.load_client()
+                self.post_message(ReloadClient())
 
         self.app.push_screen(
-            AllowedSendersScreen(self.client_id, self.client_name, address), closed
+            AllowedSendersScreen(self.ctx, self.client_id, self.client_name, address), closed
         )
 
     # --- command palette ------------------------------------------------------------------

@@ -19,6 +19,8 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from lucy_tui.api import validation
 from lucy_tui.api.errors import ConflictError, LucyError, NotFoundError, ValidationError
 from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus
+from lucy_tui.context import Context
+from lucy_tui.messages import ReloadClient
 from lucy_tui.safe_text import fill, plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell
@@ -39,8 +41,10 @@ class UsersTab(DetailTab):
         Binding("delete", "remove_user", "Remove user", id="users.remove"),
     ]
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.users: list[ClientUser] = []
         self._removing = False
 
@@ -64,14 +68,10 @@ class UsersTab(DetailTab):
         """The users table: delete acts on its highlighted row."""
         self.query_one("#users-table", DataTable).focus()
 
-    @property
-    def client_name(self) -> str:
-        return self.detail_screen.client_name
-
     # --- data -----------------------------------------------------------------------------
 
     async def fetch(self) -> list[ClientUser]:
-        return await self.app.session.client.client_users(self.client_id)
+        return await self.ctx.session.client.client_users(self.client_id)
 
     def show(self, data: Any) -> None:
         self.users = list(data)
@@ -118,9 +118,9 @@ class UsersTab(DetailTab):
                     printable(f"Invited {_user_line(user)} to {self.client_name}."), markup=False
                 )
                 self.reload()
-                self.detail_screen.load_client()
+                self.post_message(ReloadClient())
 
-        self.app.push_screen(AddUserScreen(self.client_id, self.client_name), added)
+        self.app.push_screen(AddUserScreen(self.ctx, self.client_id, self.client_name), added)
 
     # --- remove ---------------------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class UsersTab(DetailTab):
     async def _remove(self, user: ClientUser) -> None:
         self._removing = True
         try:
-            await self.app.session.client.remove_client_user(self.client_id, user.id)
+            await self.ctx.session.client.remove_client_user(self.client_id, user.id)
         except ConflictError as error:
             # The server's rule (409 last_user): someone may have removed the others meanwhile.
             self.notify(
@@ -181,7 +181,7 @@ class UsersTab(DetailTab):
             self.reload()
             return
         except LucyError as error:
-            self.app.report_error(
+            self.ctx.reporter.report_error(
                 error,
                 printable(f"Could not remove {user.email}"),
                 retry="Press delete to try again.",
@@ -191,7 +191,7 @@ class UsersTab(DetailTab):
             self._removing = False
         self.notify(printable(f"Removed {_user_line(user)} from {self.client_name}."), markup=False)
         self.reload()
-        self.detail_screen.load_client()
+        self.post_message(ReloadClient())
 
     # --- command palette ------------------------------------------------------------------
 
@@ -218,8 +218,8 @@ class AddUserScreen(LucyModal[ClientUser | None]):
         Binding("ctrl+s", "submit", "Invite"),
     ]
 
-    def __init__(self, client_id: int, client_name: str) -> None:
-        super().__init__(classes="dialog-screen")
+    def __init__(self, ctx: Context, client_id: int, client_name: str) -> None:
+        super().__init__(ctx)
         self.client_id, self.client_name = client_id, client_name
         # The same request retried after a fault reuses its key, so it never runs twice.
         self._attempt: tuple[ClientUserCreate, str] | None = None
@@ -282,7 +282,7 @@ class AddUserScreen(LucyModal[ClientUser | None]):
     async def _add(self, user: ClientUserCreate, key: str) -> None:
         form_error = self.query_one("#user-form-error", Static)
         try:
-            created = await self.app.session.client.add_client_user(
+            created = await self.ctx.session.client.add_client_user(
                 self.client_id, user, idempotency_key=key
             )
         except (ConflictError, ValidationError) as error:
@@ -294,7 +294,7 @@ class AddUserScreen(LucyModal[ClientUser | None]):
                 form_error.update(plain(error.message))
         except LucyError as error:
             form_error.update(plain(f"{error.message} What you typed is kept; try again."))
-            self.app.report_error(error, "Could not add the user", quiet=True)
+            self.ctx.reporter.report_error(error, "Could not add the user", quiet=True)
         else:
             self.dismiss(created)
             return

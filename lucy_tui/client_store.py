@@ -1,0 +1,47 @@
+"""What every screen shares about the firm's clients: the favourites and the latest changes.
+
+The store keeps the favourites and tells its subscribers (the client list) when they or a
+client change, with messages; the screen that changed something does not need to know
+who shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.message_pump import MessagePump
+
+from lucy_tui.api.models import ClientSummary
+from lucy_tui.messages import ClientChanged, FavouriteToggled
+
+
+class ClientStore:
+    def __init__(self) -> None:
+        self.favourites: set[int] = set()
+        self._subscribers: list[MessagePump] = []
+
+    def subscribe(self, subscriber: MessagePump) -> None:
+        """``subscriber`` gets :class:`ClientChanged` and :class:`FavouriteToggled`."""
+        self._subscribers.append(subscriber)
+
+    def set_favourites(self, favourites: Iterable[int]) -> None:
+        self.favourites = set(favourites)
+
+    def is_favourite(self, client_id: int) -> bool:
+        return client_id in self.favourites
+
+    def toggle_favourite(self, client_id: int, name: str) -> bool:
+        """Star or unstar a client; True when it is a favourite now."""
+        starred = client_id not in self.favourites
+        if starred:
+            self.favourites.add(client_id)
+        else:
+            self.favourites.discard(client_id)
+        for subscriber in self._subscribers:
+            subscriber.post_message(FavouriteToggled(client_id, name, starred))
+        return starred
+
+    def client_changed(self, client: ClientSummary) -> None:
+        """A client was created or changed: whoever shows it shows the new state."""
+        for subscriber in self._subscribers:
+            subscriber.post_message(ClientChanged(client))
