@@ -12,14 +12,17 @@ is tests/server/test_bad_input.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from lucy_server.routes.vault import safe_file_name
 from lucy_tui.api import validation
 from lucy_tui.api.models import (
     MAX_ALLOWED_SENDERS,
@@ -33,8 +36,10 @@ from lucy_tui.api.models import (
     InvoiceSettingsUpdate,
     LoginRequest,
     PeppolUpdate,
+    VaultCategory,
 )
 from lucy_tui.client_rows import CSV_HEADER, csv_record
+from lucy_tui.screens.detail.vault import LocalFileError, read_upload
 
 from .factories import make_row
 
@@ -972,3 +977,26 @@ def test_a_valid_name_a_spreadsheet_would_run_is_exported_as_text(name: str) -> 
     assert validation.clean_name(name) == name
     record = dict(zip(CSV_HEADER, csv_record(make_row(1, name=name), False), strict=True))
     assert record["name"] == "'" + name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Personal tax 2024.pdf",
+        "tax\u2028.pdf",
+        f"tax{RTL_OVERRIDE}fdp.pdf",
+        "tax\x1b.pdf",
+        "..tax.pdf",
+    ],
+)
+def test_the_app_judges_a_local_file_name_as_the_server_does(tmp_path: Path, name: str) -> None:
+    """The vault's upload dialog refuses before sending what the server would refuse."""
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.7 a small file")
+    try:
+        expected = safe_file_name(name)
+    except ValueError as refused:
+        with pytest.raises(LocalFileError, match="^" + re.escape(f"{refused}.") + "$"):
+            read_upload(str(path), VaultCategory.OTHER)
+    else:
+        assert read_upload(str(path), VaultCategory.OTHER).name == expected
