@@ -22,9 +22,9 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/lucy-tui
 
-# The test suite, then the installed-app check.
+# The test suite (one worker per core), then the installed-app check.
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 	$(MAKE) test-installed
 
 # Build the wheel, install it (not editable) into a fresh venv in a temp dir, and drive
@@ -40,6 +40,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.api
