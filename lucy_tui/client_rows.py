@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
+from lucy_tui.columns import FLEXIBLE, ColumnSpec
 
 TRIAL_SOON_DAYS = 7  # a trial ending within this many days stands out
 
@@ -31,17 +32,9 @@ class Column(StrEnum):
     TRIAL = "trial"
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    column: Column
-    title: str
-    width: int  # 0: takes the remaining width
-    align: str = "left"
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
+COLUMNS: tuple[ColumnSpec[Column], ...] = (
     ColumnSpec(Column.FAVOURITE, "★", 1),
-    ColumnSpec(Column.NAME, "Client", 0),
+    ColumnSpec(Column.NAME, "Client", FLEXIBLE),
     ColumnSpec(Column.CONTACT, "Contact", 18),
     ColumnSpec(Column.TEAM, "Team", 12),
     ColumnSpec(Column.STATUS, "Status", 9),

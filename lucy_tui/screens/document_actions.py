@@ -28,9 +28,10 @@ from lucy_tui.api.models import (
     DocumentActionResult,
     DocumentStatus,
 )
+from lucy_tui.columns import fit
+from lucy_tui.document_view import format_amount, format_date
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal
-from lucy_tui.widgets.document_table import fit, format_amount, format_date
 
 LISTED = 8  # documents named one by one in a confirmation; the rest are counted
 

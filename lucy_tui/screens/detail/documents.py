@@ -39,6 +39,13 @@ from lucy_tui.api.models import (
     DocumentActionResult,
     DocumentStatus,
 )
+from lucy_tui.document_view import (
+    FILTER_CYCLE,
+    format_date,
+    selection_line,
+    status_filter_label,
+    type_label,
+)
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
@@ -51,14 +58,7 @@ from lucy_tui.screens.document_actions import (
     plural,
     summarize_results,
 )
-from lucy_tui.widgets.document_table import (
-    FILTER_CYCLE,
-    DocumentTable,
-    format_date,
-    selection_line,
-    status_filter_label,
-    type_label,
-)
+from lucy_tui.widgets.document_table import DocumentTable
 
 
 @dataclass(frozen=True)
