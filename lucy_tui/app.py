@@ -364,6 +364,20 @@ class LucyApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         commands = getattr(screen, "palette_commands", None)
         if callable(commands):
+            keys = self._keys_by_action(screen)
             for title, help_text, callback in commands():
-                yield SystemCommand(title, help_text, callback)
+                name = getattr(callback, "__name__", "")
+                key = keys.get(name.removeprefix("action_")) or keys.get(name)
+                yield SystemCommand(title, f"{help_text} ({key})" if key else help_text, callback)
         yield from super().get_system_commands(screen)
+
+    def _keys_by_action(self, screen: Screen[Any]) -> dict[str, str]:
+        """The key of each action active on ``screen``, as the user's keymap has it now."""
+        keys: dict[str, str] = {}
+        for active in screen.active_bindings.values():
+            action = active.binding.action.split("(", 1)[0]
+            keys.setdefault(action, self.get_key_display(active.binding))
+        # A tab's "reload" is the screen's refresh (ctrl+r loads the client and the tab).
+        if "refresh" in keys:
+            keys.setdefault("reload", keys["refresh"])
+        return keys

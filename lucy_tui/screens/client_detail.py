@@ -187,6 +187,6 @@ class ClientDetailScreen(LucyScreen[None]):
                 )
                 for tab_id, title, _ in TABS
             ),
-            ("Client: toggle favourite", "Star or unstar this client (f)", self.action_favourite),
-            ("Client: back to the list", "Return to the client list (escape)", self.action_back),
+            ("Client: toggle favourite", "Star or unstar this client", self.action_favourite),
+            ("Client: back to the list", "Return to the client list", self.action_back),
         ]

@@ -498,28 +498,28 @@ class DashboardScreen(LucyScreen[None]):
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [
-            ("Clients: new client", "Add a client file (n)", self.action_new_client),
+            ("Clients: new client", "Add a client file", self.action_new_client),
             (
                 "Clients: send invitation",
-                "Invite the client under the cursor (i)",
+                "Invite the client under the cursor",
                 self.action_invite,
             ),
             (
                 "Clients: toggle favourite",
-                "Star the client under the cursor (f)",
+                "Star the client under the cursor",
                 self.action_favourite,
             ),
             (
                 "Clients: export CSV",
-                "Write the shown clients to a CSV file (e)",
+                "Write the shown clients to a CSV file",
                 self.action_export,
             ),
-            ("Clients: sort by current column", "Sort; again to reverse (s)", self.action_sort),
-            ("Clients: filter", "Focus the filter bar (/)", self.action_focus_filter),
+            ("Clients: sort by current column", "Sort; again to reverse", self.action_sort),
+            ("Clients: filter", "Focus the filter bar", self.action_focus_filter),
             (
                 "Clients: show enterprise numbers",
-                "Toggle the numbers in the list (#)",
+                "Toggle the numbers in the list",
                 self.action_toggle_numbers,
             ),
-            ("Clients: refresh", "Reload the list from the server (ctrl+r)", self.action_refresh),
+            ("Clients: refresh", "Reload the list from the server", self.action_refresh),
         ]

@@ -31,7 +31,7 @@ from lucy_tui.api.models import (
 from lucy_tui.columns import fit
 from lucy_tui.document_view import format_amount, format_date
 from lucy_tui.safe_text import plain, printable
-from lucy_tui.screens.base import LucyModal
+from lucy_tui.screens.base import Dialog
 
 LISTED = 8  # documents named one by one in a confirmation; the rest are counted
 
@@ -223,7 +223,7 @@ def describe_plan(plan: ActionPlan) -> Content:
     return Content.assemble(*parts).rstrip()
 
 
-class ConfirmActionScreen(LucyModal[bool]):
+class ConfirmActionScreen(Dialog[bool]):
     """Asks before sending; with nothing to send it only explains (and has no yes)."""
 
     BINDINGS = [
@@ -232,7 +232,7 @@ class ConfirmActionScreen(LucyModal[bool]):
     ]
 
     def __init__(self, plan: ActionPlan) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.plan = plan
 
     @property
@@ -317,7 +317,7 @@ def describe_results(
     return Content.assemble(*parts).rstrip()
 
 
-class ActionResultsScreen(LucyModal[None]):
+class ActionResultsScreen(Dialog[None]):
     """The answer of a send or resend, document by document."""
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", show=False)]
@@ -328,7 +328,7 @@ class ActionResultsScreen(LucyModal[None]):
         results: Sequence[DocumentActionResult],
         documents: dict[int, Document],
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.kind, self.results, self.documents = kind, list(results), documents
 
     def compose(self) -> ComposeResult:

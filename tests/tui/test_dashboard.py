@@ -300,6 +300,20 @@ async def test_command_palette_offers_the_dashboard_actions(make_app) -> None:  
         assert isinstance(app.screen, NewClientScreen)
 
 
+async def test_palette_key_hints_follow_the_users_keymap(make_app, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.config import load_settings
+
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[keys]\n"clients.favourite" = "asterisk"\n')
+    for settings, key in ((None, "f"), (load_settings(config_dir), "*")):
+        app = make_app(settings=settings) if settings else make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await wait_loaded(pilot)
+            helps = {c.title: c.help for c in app.get_system_commands(screen)}
+            assert helps["Clients: toggle favourite"] == f"Star the client under the cursor ({key})"
+            assert helps["Clients: refresh"].endswith("(^r)")
+
+
 async def test_config_file_key_override_is_applied(make_app, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from lucy_tui.config import load_settings
 

@@ -241,8 +241,8 @@ class BankingTab(DetailTab):
         return [
             (
                 "Banking: copy IBAN",
-                "Copy the highlighted account's IBAN to the clipboard (y)",
+                "Copy the highlighted account's IBAN to the clipboard",
                 self.action_copy_iban,
             ),
-            ("Banking: reload", "Load the bank connection again (ctrl+r)", self.reload),
+            ("Banking: reload", "Load the bank connection again", self.reload),
         ]

@@ -39,6 +39,7 @@ from lucy_tui.api.models import (
     DocumentActionResult,
     DocumentStatus,
 )
+from lucy_tui.context import Context
 from lucy_tui.document_view import (
     FILTER_CYCLE,
     format_date,
@@ -46,6 +47,7 @@ from lucy_tui.document_view import (
     status_filter_label,
     type_label,
 )
+from lucy_tui.messages import ReloadClient
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
@@ -106,8 +108,10 @@ class DocumentsTab(DetailTab):
             super().__init__()
             self.package, self.known = package, known
 
-    def __init__(self, client_id: int, *, id: str | None = None) -> None:
-        super().__init__(client_id, id=id)
+    def __init__(
+        self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(ctx, client_id, client_name, id=id)
         self.package: str | None = None
         self.package_known = False
         self.lucy_email: str | None = None
@@ -149,14 +153,14 @@ class DocumentsTab(DetailTab):
 
     async def _all_documents(self) -> list[Document]:
         documents: list[Document] = []
-        pages = self.app.session.client.iter_document_pages(self.client_id, MAX_PAGE_SIZE)
+        pages = self.ctx.session.client.iter_document_pages(self.client_id, MAX_PAGE_SIZE)
         async for page in pages:
             documents.extend(page.items)
         return documents
 
     async def _linked_package(self) -> tuple[str | None, bool]:
         """The accounting software's name, to say where documents go (None: none linked)."""
-        client = self.app.session.client
+        client = self.ctx.session.client
         try:
             linked = await client.client_integrations(self.client_id)
             if linked.accounting_package is None:
@@ -173,6 +177,7 @@ class DocumentsTab(DetailTab):
         self._update_lines()
 
     def client_shown(self, client: ClientDetail) -> None:
+        super().client_shown(client)
         self.lucy_email = client.lucy_email
         self.table.set_empty_message(self._empty_message())
         if self.loaded:  # the link may have changed on the Integrations tab
@@ -342,7 +347,7 @@ class DocumentsTab(DetailTab):
 
     @work(group="documents-action", exit_on_error=False)
     async def _request(self, action: PendingAction) -> None:
-        client = self.app.session.client
+        client = self.ctx.session.client
         call = client.send_documents if action.kind is ActionKind.SEND else client.resend_documents
         try:
             response = await call(
@@ -376,7 +381,7 @@ class DocumentsTab(DetailTab):
         self._show_outcome(f"{action.kind.verb}: {summary}.{still}", error=False)
         self.app.push_screen(ActionResultsScreen(action.kind, results, before))
         self._refresh_documents()
-        self.detail_screen.load_client()  # the Inbox count in the header and the list
+        self.post_message(ReloadClient())  # the Inbox count in the header and the list
 
     def _updated(
         self, before: dict[int, Document], results: Sequence[DocumentActionResult]
@@ -416,7 +421,9 @@ class DocumentsTab(DetailTab):
             self.pending.pop(action.kind, None)
             text = f"Lucy refused to {action.kind.value} the {count}: {error.message}"
         self._show_outcome(text, error=True)
-        self.app.report_error(error, f"Could not {action.kind.value} the documents", quiet=True)
+        self.ctx.reporter.report_error(
+            error, f"Could not {action.kind.value} the documents", quiet=True
+        )
         if not isinstance(error, UnauthorizedError):
             self.notify(printable(text), severity="error", timeout=10, markup=False)
 
@@ -432,7 +439,9 @@ class DocumentsTab(DetailTab):
     @on(DocumentsRefreshed)
     def _documents_refreshed(self, message: DocumentsRefreshed) -> None:
         if message.error is not None:
-            self.app.report_error(message.error, "Could not refresh the documents", quiet=True)
+            self.ctx.reporter.report_error(
+                message.error, "Could not refresh the documents", quiet=True
+            )
             self.notify(
                 printable(
                     f"Could not refresh the documents: {message.error.message} The rows show "
@@ -458,32 +467,32 @@ class DocumentsTab(DetailTab):
         commands: list[PaletteCommand] = [
             (
                 "Documents: send selected",
-                "Send the selected Inbox documents to the accounting software (enter)",
+                "Send the selected Inbox documents to the accounting software",
                 self.action_send,
             ),
             (
                 "Documents: resend selected (to accountant)",
-                "Resend the selected Failed documents (t)",
+                "Resend the selected Failed documents",
                 self.action_resend,
             ),
             (
                 "Documents: select all failed",
-                "Select every Failed document, whatever the filter (F)",
+                "Select every Failed document, whatever the filter",
                 table.action_select_failed,
             ),
             (
                 "Documents: select all shown",
-                "Select every shown document (A)",
+                "Select every shown document",
                 table.action_select_shown,
             ),
             (
                 "Documents: clear selection",
-                "Unselect every document (x)",
+                "Unselect every document",
                 table.action_clear_selection,
             ),
             (
                 "Documents: cycle status filter",
-                "All, Inbox, Sent, Failed (v)",
+                "All, Inbox, Sent, Failed",
                 table.action_cycle_filter,
             ),
             *(
@@ -494,7 +503,7 @@ class DocumentsTab(DetailTab):
                 )
                 for status in FILTER_CYCLE
             ),
-            ("Documents: sort by current column", "Sort; again to reverse (s)", table.action_sort),
+            ("Documents: sort by current column", "Sort; again to reverse", table.action_sort),
         ]
         if self.last_results is not None:
             commands.append(

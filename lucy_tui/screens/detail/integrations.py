@@ -332,13 +332,13 @@ class IntegrationsTab(DetailTab):
             ),
             (
                 "Integrations: unlink the accounting package",
-                "Unlink the current accounting package, after a confirmation (u)",
+                "Unlink the current accounting package, after a confirmation",
                 self.action_unlink,
             ),
             (
                 "Integrations: switch the highlighted destination",
-                "Switch another destination on or off (space)",
+                "Switch another destination on or off",
                 self.action_switch_destination,
             ),
-            ("Integrations: reload", "Load the integrations again (ctrl+r)", self.reload),
+            ("Integrations: reload", "Load the integrations again", self.reload),
         ]

@@ -556,7 +556,7 @@ class InvoiceSettingsTab(DetailTab):
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [
-            ("Invoice settings: save", "Save the invoice settings (ctrl+s)", self.action_save),
+            ("Invoice settings: save", "Save the invoice settings", self.action_save),
             (
                 "Invoice settings: discard changes / reload",
                 "Load the saved settings from the server again (asks before dropping changes)",

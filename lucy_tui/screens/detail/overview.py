@@ -511,22 +511,22 @@ class OverviewTab(DetailTab, can_focus=True):
         commands: list[PaletteCommand] = [
             (
                 "Overview: switch Peppol sending on or off",
-                "Register or unsubscribe the client for sending over Peppol (s)",
+                "Register or unsubscribe the client for sending over Peppol",
                 self.action_toggle_sending,
             ),
             (
                 "Overview: switch Peppol receiving on or off",
-                "Register or unsubscribe the client for receiving over Peppol (r)",
+                "Register or unsubscribe the client for receiving over Peppol",
                 self.action_toggle_receiving,
             ),
             (
                 "Overview: edit allowed senders",
-                "The addresses whose mail reaches the client's Lucy inbox (a)",
+                "The addresses whose mail reaches the client's Lucy inbox",
                 self.action_allowed_senders,
             ),
             (
                 "Overview: copy the Lucy inbox address",
-                "Copy the client's Lucy email address to the clipboard (y)",
+                "Copy the client's Lucy email address to the clipboard",
                 self.action_copy_address,
             ),
         ]
@@ -534,12 +534,12 @@ class OverviewTab(DetailTab, can_focus=True):
             commands += [
                 (
                     "Overview: hide from employees or show again",
-                    "Admins only: hidden clients are invisible to employees (h)",
+                    "Admins only: hidden clients are invisible to employees",
                     self.action_toggle_hidden,
                 ),
                 (
                     "Overview: change the client-facing contact",
-                    "Admins only: choose the staff member the client deals with (c)",
+                    "Admins only: choose the staff member the client deals with",
                     self.action_choose_contact,
                 ),
             ]

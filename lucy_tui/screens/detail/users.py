@@ -199,12 +199,12 @@ class UsersTab(DetailTab):
         return [
             (
                 "Users: add a user",
-                "Invite a new user of this client by email (a)",
+                "Invite a new user of this client by email",
                 self.action_add_user,
             ),
             (
                 "Users: remove the highlighted user",
-                "Remove the user under the cursor, after a confirmation (delete)",
+                "Remove the user under the cursor, after a confirmation",
                 self.action_remove_user,
             ),
         ]

@@ -541,16 +541,16 @@ class VaultTab(DetailTab):
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [
-            ("Vault: upload a file", "Upload a local file to the vault (u)", self.action_upload),
+            ("Vault: upload a file", "Upload a local file to the vault", self.action_upload),
             (
                 "Vault: download the file",
-                "Save the highlighted file to a local path (d)",
+                "Save the highlighted file to a local path",
                 self.action_download,
             ),
             (
                 "Vault: delete the file",
-                "Delete the highlighted file, after a confirmation (delete)",
+                "Delete the highlighted file, after a confirmation",
                 self.action_delete,
             ),
-            ("Vault: reload", "Load the vault's files again (ctrl+r)", self.reload),
+            ("Vault: reload", "Load the vault's files again", self.reload),
         ]
