@@ -69,8 +69,8 @@ async def drive() -> list[str]:
     from textual.widgets import Static
 
     from lucy_tui.app import LucyApp
-    from lucy_tui.config import load_settings
-    from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.local.config import load_settings
+    from lucy_tui.local.paths import config_dir, data_dir
     from lucy_tui.screens.dashboard import DashboardScreen
 
     app = LucyApp(

@@ -55,8 +55,8 @@ def lucy(server: str | None, wait_for_all: bool) -> None:
     from pathlib import Path
 
     from lucy_tui.app import LucyApp
-    from lucy_tui.config import Settings
-    from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.local.config import Settings
+    from lucy_tui.local.paths import config_dir, data_dir
     from lucy_tui.widgets.client_table import ClientTable
 
     results: dict[str, float] = {}

@@ -27,16 +27,16 @@ from lucy_tui.api.errors import (
 )
 from lucy_tui.api.models import LoginResponse
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
-from lucy_tui.client_store import ClientStore
-from lucy_tui.config import Settings
+from lucy_tui.clients.store import ClientStore
 from lucy_tui.context import RETRY_HINT, Context
-from lucy_tui.favourites import FavouritesStore
-from lucy_tui.list_snapshot import ListSnapshot
+from lucy_tui.local.config import Settings
+from lucy_tui.local.favourites import FavouritesStore
+from lucy_tui.local.list_snapshot import ListSnapshot
+from lucy_tui.local.tokens import TokenStore, last_user, remember_user
 from lucy_tui.messages import ConnectRequested, OpenClient
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.session import CurrentSession, Session
-from lucy_tui.tokens import TokenStore, last_user, remember_user
 
 CSS_FILE = str(files("lucy_tui.styles").joinpath("app.tcss"))
 

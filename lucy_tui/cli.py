@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _server(value: str) -> str | None:
     """A --server given on the command line: a malformed one stops here, said by argparse."""
-    from lucy_tui.config import SERVER_CREDENTIALS, server_problem
+    from lucy_tui.local.config import SERVER_CREDENTIALS, server_problem
     from lucy_tui.safe_text import printable
 
     if not value:
@@ -65,8 +65,8 @@ def _server(value: str) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lucy_tui.config import load_settings
-    from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.local.config import load_settings
+    from lucy_tui.local.paths import config_dir, data_dir
 
     # The command line wins over LUCY_* and config.toml, which win over the defaults.
     flag = getattr(args, "logout_server", None) or args.server
@@ -90,9 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _logout(server: str | None, insecure_storage: bool) -> int:
-    from lucy_tui.paths import config_dir, data_dir
+    from lucy_tui.local.paths import config_dir, data_dir
+    from lucy_tui.local.tokens import TokenStore, last_user, remember_user
     from lucy_tui.safe_text import printable
-    from lucy_tui.tokens import TokenStore, last_user, remember_user
 
     if server is None:
         print("The embedded demo firm keeps no session; nothing to forget.")

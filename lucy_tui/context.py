@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import LucyError
-from lucy_tui.client_store import ClientStore
+from lucy_tui.clients.store import ClientStore
 from lucy_tui.session import CurrentSession
 
 RETRY_HINT = "Press ctrl+r to try again."

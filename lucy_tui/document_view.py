@@ -1,7 +1,7 @@
 """A client's accounting documents as the Documents tab shows them, without Textual.
 
 :class:`DocumentView` is the model of :class:`~lucy_tui.widgets.document_table.DocumentTable`
-(as :class:`~lucy_tui.client_view.ClientView` is the client list's): every loaded document
+(as :class:`~lucy_tui.clients.view.ClientView` is the client list's): every loaded document
 by id, the selection (a set of ids), the status filter and the sort, and the ids shown in
 order. The selection follows document ids, so it survives filtering, sorting and reloads.
 The formatters and labels here are shared by the table, the tab and its dialogs.

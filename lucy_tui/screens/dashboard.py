@@ -15,11 +15,12 @@ from textual.widgets import Footer, Input, Static
 
 from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import ClientStatus, ClientSummary
-from lucy_tui.client_rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
-from lucy_tui.client_view import ClientView
+from lucy_tui.clients.rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
+from lucy_tui.clients.view import ClientView
 from lucy_tui.context import Context
-from lucy_tui.favourites import FavouritesStore
-from lucy_tui.list_snapshot import ListSnapshot
+from lucy_tui.local.favourites import FavouritesStore
+from lucy_tui.local.list_snapshot import ListSnapshot
+from lucy_tui.local.paths import documents_dir
 from lucy_tui.messages import (
     ClientChanged,
     ClientsLoadFailed,
@@ -28,7 +29,6 @@ from lucy_tui.messages import (
     FavouriteToggled,
     OpenClient,
 )
-from lucy_tui.paths import documents_dir
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.widgets.client_table import ClientTable
@@ -448,7 +448,7 @@ class DashboardScreen(LucyScreen[None]):
         without ``overwrite`` never over a file that appeared after the question."""
         import io
 
-        from lucy_tui.atomic import write_bytes_atomic
+        from lucy_tui.local.atomic import write_bytes_atomic
 
         records = list(records)
         buffer = io.StringIO(newline="")

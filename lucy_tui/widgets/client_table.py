@@ -1,7 +1,7 @@
 """A virtual table of clients: it draws only the rows on screen, whatever the firm's size.
 
 A :class:`~lucy_tui.widgets.virtual_table.VirtualTable` over the
-:class:`~lucy_tui.client_view.ClientView`: the cursor follows a client id, so it stays on
+:class:`~lucy_tui.clients.view.ClientView`: the cursor follows a client id, so it stays on
 the same client when the filter or sort changes. What is the client list's own: the
 favourite star, hidden clients in italics, the enterprise number shown on demand.
 """
@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from lucy_tui.api.models import ClientStatus
-from lucy_tui.client_rows import COLUMNS, ClientRow, Column
-from lucy_tui.client_view import ClientView
+from lucy_tui.clients.rows import COLUMNS, ClientRow, Column
+from lucy_tui.clients.view import ClientView
 from lucy_tui.columns import ColumnSpec
 from lucy_tui.widgets.virtual_table import (
     Cell,

@@ -12,7 +12,7 @@ import pytest
 from lucy_server.app import create_app
 from lucy_tui.api.client import LucyClient
 from lucy_tui.cli import main
-from lucy_tui.config import load_settings
+from lucy_tui.local.config import load_settings
 from lucy_tui.screens.dashboard import DashboardScreen
 
 from .conftest import SIZE, settle, wait_loaded

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Input, Static
 
 from lucy_tui.api.models import ClientStatus, Plan, Role
-from lucy_tui.client_rows import COLUMNS, Column
+from lucy_tui.clients.rows import COLUMNS, Column
 from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.help import HelpScreen
 from lucy_tui.screens.new_client import NewClientScreen
@@ -301,7 +301,7 @@ async def test_command_palette_offers_the_dashboard_actions(make_app) -> None:  
 
 
 async def test_palette_key_hints_follow_the_users_keymap(make_app, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from lucy_tui.config import load_settings
+    from lucy_tui.local.config import load_settings
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text('[keys]\n"clients.favourite" = "asterisk"\n')
@@ -315,7 +315,7 @@ async def test_palette_key_hints_follow_the_users_keymap(make_app, config_dir: P
 
 
 async def test_config_file_key_override_is_applied(make_app, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from lucy_tui.config import load_settings
+    from lucy_tui.local.config import load_settings
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text('[keys]\n"clients.favourite" = "asterisk"\n')

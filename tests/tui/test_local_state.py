@@ -23,15 +23,15 @@ from textual.widgets import Input, Static
 
 from lucy_server.app import create_app
 from lucy_server.seed import DEMO_PASSWORD
-from lucy_tui import paths
 from lucy_tui.app import LucyApp
 from lucy_tui.backend import DEMO_LOGINS
-from lucy_tui.config import load_settings
-from lucy_tui.favourites import FavouritesStore
-from lucy_tui.list_snapshot import ListSnapshot
+from lucy_tui.local import paths
+from lucy_tui.local.config import load_settings
+from lucy_tui.local.favourites import FavouritesStore
+from lucy_tui.local.list_snapshot import ListSnapshot
+from lucy_tui.local.tokens import remember_user
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.screens.sign_in import SignInScreen
-from lucy_tui.tokens import remember_user
 
 from .conftest import SIZE, TODAY, MemoryKeyring, settle, wait_loaded
 

@@ -16,9 +16,9 @@ from textual.widgets import Input, Static
 from lucy_server.app import create_app
 from lucy_tui.api.client import LucyClient
 from lucy_tui.cli import main as cli_main
+from lucy_tui.local.tokens import SERVICE, remember_user
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.screens.sign_in import SignInScreen
-from lucy_tui.tokens import SERVICE, remember_user
 
 from .conftest import SIZE, MemoryKeyring, settle, wait_loaded
 

@@ -13,7 +13,7 @@ from lucy_server import db
 from lucy_server.routes import vault as server_vault
 from lucy_tui.api.models import VAULT_MAX_BYTES, VaultCategory
 from lucy_tui.app import LucyApp
-from lucy_tui.paths import documents_dir
+from lucy_tui.local.paths import documents_dir
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.detail.vault import (
     EMPTY_VAULT,

@@ -9,7 +9,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
-from lucy_tui.client_rows import ClientRow
+from lucy_tui.clients.rows import ClientRow
 
 TODAY = date(2026, 3, 16)
 

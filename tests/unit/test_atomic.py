@@ -1,4 +1,4 @@
-"""Crash-safe writes and setting files aside (lucy_tui.atomic)."""
+"""Crash-safe writes and setting files aside (lucy_tui.local.atomic)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lucy_tui.atomic import set_aside, write_atomic
+from lucy_tui.local.atomic import set_aside, write_atomic
 
 
 def mode(path: Path) -> int:

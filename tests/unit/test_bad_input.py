@@ -38,7 +38,7 @@ from lucy_tui.api.models import (
     PeppolUpdate,
     VaultCategory,
 )
-from lucy_tui.client_rows import CSV_HEADER, csv_record
+from lucy_tui.clients.rows import CSV_HEADER, csv_record
 from lucy_tui.screens.detail.vault import LocalFileError, read_upload
 
 from .factories import make_row

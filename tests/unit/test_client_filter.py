@@ -1,4 +1,4 @@
-"""The client list's filter language (lucy_tui.client_filter)."""
+"""The client list's filter language (lucy_tui.clients.filter)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from lucy_tui.api.models import ClientStatus, Plan
-from lucy_tui.client_filter import FIELDS, ClientFilter, parse_filter
-from lucy_tui.client_rows import ClientRow
+from lucy_tui.clients.filter import FIELDS, ClientFilter, parse_filter
+from lucy_tui.clients.rows import ClientRow
 
 from .factories import TODAY, make_row
 

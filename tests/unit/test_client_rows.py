@@ -1,4 +1,4 @@
-"""Rows of the client list (lucy_tui.client_rows): built from ClientSummary, sorted, exported."""
+"""Rows of the client list (lucy_tui.clients.rows): built from ClientSummary, sorted, exported."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from lucy_tui.api.models import ClientStatus, Plan
-from lucy_tui.client_rows import (
+from lucy_tui.clients.rows import (
     COLUMNS,
     CSV_HEADER,
     SORT_KEYS,

@@ -1,4 +1,4 @@
-"""The client list's view (lucy_tui.client_view): rows by id, filter, sort, favourites first."""
+"""The client list's view (lucy_tui.clients.view): rows by id, filter, sort, favourites first."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
-from lucy_tui.client_filter import parse_filter
-from lucy_tui.client_rows import SORT_KEYS, ClientRow, Column
-from lucy_tui.client_view import ClientView
+from lucy_tui.clients.filter import parse_filter
+from lucy_tui.clients.rows import SORT_KEYS, ClientRow, Column
+from lucy_tui.clients.view import ClientView
 
 from .factories import TODAY, make_client
 

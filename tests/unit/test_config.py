@@ -1,4 +1,4 @@
-"""The user's settings (lucy_tui.config): config.toml plus the environment."""
+"""The user's settings (lucy_tui.local.config): config.toml plus the environment."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import lucy_tui
-from lucy_tui import local_files
-from lucy_tui.config import BINDING_IDS, CONFIG_FILE, Settings, load_settings
+from lucy_tui.local import local_files
+from lucy_tui.local.config import BINDING_IDS, CONFIG_FILE, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -601,9 +601,11 @@ def _bindings_in_the_package() -> Iterator[str]:
 
 
 def test_binding_ids_are_every_binding_id_in_the_app() -> None:
-    """A new binding id must be added to lucy_tui.config.BINDING_IDS to be remappable."""
+    """A new binding id must be added to lucy_tui.local.config.BINDING_IDS to be remappable."""
     in_code = set(_bindings_in_the_package())
-    assert sorted(in_code - BINDING_IDS) == [], "add these to BINDING_IDS in lucy_tui/config.py"
+    assert sorted(in_code - BINDING_IDS) == [], (
+        "add these to BINDING_IDS in lucy_tui/local/config.py"
+    )
     assert sorted(BINDING_IDS - in_code) == [], "no binding has these ids any more"
     for binding_id in BINDING_IDS:  # LUCY_KEYS__<ID> can only name ids of this shape
         assert binding_id == binding_id.lower() and "__" not in binding_id, binding_id

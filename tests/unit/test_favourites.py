@@ -1,4 +1,4 @@
-"""Favourite clients on disk (lucy_tui.favourites)."""
+"""Favourite clients on disk (lucy_tui.local.favourites)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lucy_tui import local_files
-from lucy_tui.favourites import FavouritesStore
+from lucy_tui.local import local_files
+from lucy_tui.local.favourites import FavouritesStore
 
 SERVER = "https://lucy.example.be"
 USER = "eline@firm.be"

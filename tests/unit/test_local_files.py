@@ -1,4 +1,4 @@
-"""Reading the app's own files (lucy_tui.local_files): whatever is in them, nothing raises.
+"""Reading the app's own files (lucy_tui.local.local_files): whatever is in them, nothing raises.
 
 The loader itself first, then each file that goes through it (config, favourites, tokens,
 last users, the list snapshot) with documents built to break a parser: nested a hundred
@@ -16,12 +16,18 @@ from typing import Any
 import pytest
 from keyring.backend import KeyringBackend
 
-from lucy_tui import local_files
-from lucy_tui.config import CONFIG_FILE, Settings, load_settings
-from lucy_tui.favourites import FavouritesStore
-from lucy_tui.list_snapshot import ListSnapshot
-from lucy_tui.local_files import Damaged, json_document, load_local, toml_document
-from lucy_tui.tokens import FALLBACK_FILE, LAST_USERS_FILE, TokenStore, last_user, remember_user
+from lucy_tui.local import local_files
+from lucy_tui.local.config import CONFIG_FILE, Settings, load_settings
+from lucy_tui.local.favourites import FavouritesStore
+from lucy_tui.local.list_snapshot import ListSnapshot
+from lucy_tui.local.local_files import Damaged, json_document, load_local, toml_document
+from lucy_tui.local.tokens import (
+    FALLBACK_FILE,
+    LAST_USERS_FILE,
+    TokenStore,
+    last_user,
+    remember_user,
+)
 
 from .factories import make_client
 

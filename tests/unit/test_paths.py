@@ -1,4 +1,4 @@
-"""Where lucy-tui keeps its files (lucy_tui.paths): making a folder private, never via a link."""
+"""Where lucy-tui keeps its files (local.paths): making a folder private, never via a link."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lucy_tui.paths import ensure_private_dir, make_private
+from lucy_tui.local.paths import ensure_private_dir, make_private
 
 
 def mode(path: Path) -> int:

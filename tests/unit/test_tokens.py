@@ -1,4 +1,4 @@
-"""Where session tokens are kept (lucy_tui.tokens): env, keyring, or a private file."""
+"""Where session tokens are kept (lucy_tui.local.tokens): env, keyring, or a private file."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordSetError
 
-from lucy_tui.tokens import (
+from lucy_tui.local.tokens import (
     FALLBACK_FILE,
     LAST_USERS_FILE,
     SERVICE,

@@ -30,9 +30,9 @@ from lucy_tui.api.models import (
     VaultFile,
 )
 from lucy_tui.api.validation import vault_file_name
-from lucy_tui.atomic import write_bytes_atomic
 from lucy_tui.context import Context
-from lucy_tui.paths import documents_dir
+from lucy_tui.local.atomic import write_bytes_atomic
+from lucy_tui.local.paths import documents_dir
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell

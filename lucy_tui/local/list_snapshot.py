@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from lucy_tui.api.models import ClientSummary
-from lucy_tui.atomic import write_atomic
-from lucy_tui.local_files import load_local
+from lucy_tui.local.atomic import write_atomic
+from lucy_tui.local.local_files import load_local
 
 SNAPSHOT_ROWS = 120  # more than any terminal shows at once
 MAX_BYTES = 4 * 1024 * 1024  # 120 rows take some 60 KiB

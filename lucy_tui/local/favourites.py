@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lucy_tui.atomic import write_atomic
-from lucy_tui.local_files import Damaged, json_document, load_local
+from lucy_tui.local.atomic import write_atomic
+from lucy_tui.local.local_files import Damaged, json_document, load_local
 
 # Ids of every client of the largest firms, with room to spare (about 8 bytes an id).
 MAX_BYTES = 16 * 1024 * 1024

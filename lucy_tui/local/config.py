@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from lucy_tui.local_files import Damaged, load_local, toml_document
+from lucy_tui.local.local_files import Damaged, load_local, toml_document
 from lucy_tui.safe_text import printable
 
 CONFIG_FILE = "config.toml"

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from lucy_tui.api.models import ClientSummary
-from lucy_tui.client_filter import ClientFilter, parse_filter
-from lucy_tui.client_rows import SORT_KEYS, ClientRow, Column
+from lucy_tui.clients.filter import ClientFilter, parse_filter
+from lucy_tui.clients.rows import SORT_KEYS, ClientRow, Column
 
 
 class ClientView:

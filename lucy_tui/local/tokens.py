@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from lucy_tui.atomic import write_atomic
-from lucy_tui.local_files import Damaged, json_document, load_local
-from lucy_tui.paths import ensure_private_dir, make_private
+from lucy_tui.local.atomic import write_atomic
+from lucy_tui.local.local_files import Damaged, json_document, load_local
+from lucy_tui.local.paths import ensure_private_dir, make_private
 
 SERVICE = "lucy-tui"
 FALLBACK_FILE = "tokens.json"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from lucy_tui.api.models import ClientStatus, Plan
-from lucy_tui.client_rows import ClientRow
+from lucy_tui.clients.rows import ClientRow
 
 Predicate = Callable[[ClientRow], bool]
 

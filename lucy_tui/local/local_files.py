@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from lucy_tui.atomic import set_aside
+from lucy_tui.local.atomic import set_aside
 from lucy_tui.safe_text import printable
 
 T = TypeVar("T")
