@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -19,6 +20,8 @@ from lucy_tui.app import LucyApp
 from lucy_tui.screens.client_detail import ClientDetailScreen
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.widgets.client_table import ClientTable
+
+from .harness import HarnessFactory, make_tab_harness
 
 TODAY = date(2026, 11, 27)
 SIZE = (160, 50)
@@ -56,8 +59,9 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's config, data and token out of every test."""
-    for name in ("LUCY_TOKEN", "LUCY_SERVER"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("LUCY_"):  # LUCY_TOKEN, LUCY_SERVER, LUCY_THEME, LUCY_KEYS__...
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LUCY_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("LUCY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
@@ -153,3 +157,9 @@ def quick_idle(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 1 / 400)
     monkeypatch.setattr(wait, "SLEEP_IDLE", 1 / 400 / 20)
+
+
+@pytest.fixture
+def tab_harness(data_dir: Path) -> HarnessFactory:
+    """One detail tab alone against the demo firm (see tests/tui/harness.py)."""
+    return make_tab_harness(data_dir, TODAY, SIZE)

@@ -27,6 +27,7 @@ from lucy_tui.screens.prompt import ConfirmScreen
 from .conftest import SIZE, open_client, settle
 from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison
 
+SMETS = 20  # "Drukkerij Smets NV": numbering locked
 BRASSERIE = 2  # "Brasserie Het Anker BV": complete settings, numbering not locked
 GOOD_IBAN = "BE71 0961 2345 6769"
 BAD_IBAN = "BE72 0961 2345 6769"  # wrong check digits
@@ -69,9 +70,8 @@ async def type_into(pilot: Pilot[None], tab: InvoiceSettingsTab, name: str, text
     await pilot.pause()
 
 
-async def test_shows_the_saved_settings_with_a_live_number_preview(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    async with make_app().run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+async def test_shows_the_saved_settings_with_a_live_number_preview(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
         stored = await api.invoice_settings(BRASSERIE)
         assert field(tab, "legal_name").value == stored.legal_name == "Brasserie Het Anker BV"
         assert field(tab, "city").value == stored.address.city
@@ -104,9 +104,8 @@ async def test_shows_the_saved_settings_with_a_live_number_preview(make_app, api
         assert field(tab, "payment_term_days").has_class("-invalid")
 
 
-async def test_a_bad_iban_is_flagged_as_typed_and_never_sent(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    async with make_app().run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+async def test_a_bad_iban_is_flagged_as_typed_and_never_sent(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
         before = await api.invoice_settings(BRASSERIE)
 
         await type_into(pilot, tab, "iban", BAD_IBAN)
@@ -123,10 +122,9 @@ async def test_a_bad_iban_is_flagged_as_typed_and_never_sent(make_app, api) -> N
         assert after.iban == before.iban and after.version == before.version == 1
 
 
-async def test_bad_vat_number_then_fixed_values_are_saved(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+async def test_bad_vat_number_then_fixed_values_are_saved(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
+        app = pilot.app
 
         await type_into(pilot, tab, "vat_number", "BE0123456748")
         assert error_of(tab, "vat_number") == "VAT number has a wrong check digit"
@@ -159,10 +157,9 @@ async def test_bad_vat_number_then_fixed_values_are_saved(make_app, api) -> None
         assert any(n.message == "Invoice settings saved" for n in app._notifications)
 
 
-async def test_stale_version_keeps_the_typed_values_and_can_load_theirs(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+async def test_stale_version_keeps_the_typed_values_and_can_load_theirs(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
+        app = pilot.app
         # Someone else saves after the tab loaded.
         theirs = await api.invoice_settings(BRASSERIE)
         changed = InvoiceSettingsUpdate.model_validate(
@@ -179,7 +176,7 @@ async def test_stale_version_keeps_the_typed_values_and_can_load_theirs(make_app
 
         await pilot.press("y")  # load their values
         await settle(pilot)
-        assert isinstance(app.screen, ClientDetailScreen)
+        assert not isinstance(app.screen, ConfirmScreen)
         assert field(tab, "city").value == "Gent"
         assert field(tab, "phone").value == theirs.phone
         assert tab.version == 2 and not tab.has_unsaved_changes()
@@ -187,10 +184,9 @@ async def test_stale_version_keeps_the_typed_values_and_can_load_theirs(make_app
         assert stored.phone == theirs.phone and stored.version == 2
 
 
-async def test_stale_version_keep_mine_saves_over_theirs_on_the_next_save(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+async def test_stale_version_keep_mine_saves_over_theirs_on_the_next_save(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
+        app = pilot.app
         theirs = await api.invoice_settings(BRASSERIE)
         changed = InvoiceSettingsUpdate.model_validate(
             {**theirs.model_dump(), "phone": "+32 2 000"}
@@ -218,9 +214,8 @@ async def test_stale_version_keep_mine_saves_over_theirs_on_the_next_save(make_a
         assert stored.version == 3 and not tab.has_unsaved_changes()
 
 
-async def test_locked_numbering_is_disabled_with_the_reason(make_app, api) -> None:  # type: ignore[no-untyped-def]
-    async with make_app().run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Drukkerij Smets NV")
+async def test_locked_numbering_is_disabled_with_the_reason(tab_harness, api) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(InvoiceSettingsTab, SMETS) as (pilot, tab):
         for name in ("next_number", "number_format"):
             assert field(tab, name).disabled
             assert field(tab, name).tooltip == "Numbering is locked after the first invoice"
@@ -238,10 +233,9 @@ async def test_locked_numbering_is_disabled_with_the_reason(make_app, api) -> No
 
 
 async def test_numbering_locked_meanwhile_marks_the_fields_and_keeps_the_values(  # type: ignore[no-untyped-def]
-    make_app, api, data_dir
+    tab_harness, api, data_dir
 ) -> None:
-    async with make_app().run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
         # The client makes its first invoice after the tab loaded.
         engine = db.make_engine(data_dir / "demo.db")
         with engine.begin() as conn:
@@ -274,12 +268,11 @@ async def test_numbering_locked_meanwhile_marks_the_fields_and_keeps_the_values(
 
 
 async def test_a_field_the_server_rejects_is_marked_and_values_kept(  # type: ignore[no-untyped-def]
-    make_app, api, monkeypatch
+    tab_harness, api, monkeypatch
 ) -> None:
     # An app whose check lags the server's rule: the server's 422 names the field.
     monkeypatch.setitem(invoice_settings.CHECKS, "city", str.strip)
-    async with make_app().run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
         long_city = "Sint-" + "x" * 100
         field(tab, "city").value = long_city
         await type_into(pilot, tab, "bic", "GEBABEBB")
@@ -295,11 +288,10 @@ async def test_a_field_the_server_rejects_is_marked_and_values_kept(  # type: ig
 
 
 async def test_a_network_fault_keeps_everything_and_says_how_to_retry(  # type: ignore[no-untyped-def]
-    make_app, api, monkeypatch
+    tab_harness, api, monkeypatch
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
+        app = pilot.app
         client = app.session.client
 
         async def unreachable(*args: object, **kwargs: object) -> None:
@@ -401,7 +393,7 @@ async def test_palette_lists_save_and_discard(make_app) -> None:  # type: ignore
 
 
 async def test_hostile_settings_and_refusals_are_shown_as_text(  # type: ignore[no-untyped-def]
-    make_app, data_dir: Path, monkeypatch
+    tab_harness, data_dir: Path, monkeypatch
 ) -> None:
     settings = db.invoice_settings
     poison(
@@ -413,9 +405,8 @@ async def test_hostile_settings_and_refusals_are_shown_as_text(  # type: ignore[
         city=CLICK,
         footer=f"Betaling binnen 30 dagen.\r\n\t{CLEAR}{BIDI}",
     )
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_settings(pilot, "Brasserie Het Anker BV")
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE) as (pilot, tab):
+        app = pilot.app
         # Inputs and the TextArea draw what they hold as is: no control character goes in.
         assert field(tab, "legal_name").value == MARKUP
         assert field(tab, "street").value == printable(OSC52)

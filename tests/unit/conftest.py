@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import keyring
@@ -20,8 +21,9 @@ def isolated_environment(
 ) -> None:
     """Keep the developer's own config, data, token and server out of every test."""
     home = tmp_path_factory.mktemp("home")
-    for name in ("LUCY_TOKEN", "LUCY_SERVER"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("LUCY_"):  # LUCY_TOKEN, LUCY_SERVER, LUCY_THEME, LUCY_KEYS__...
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LUCY_CONFIG_DIR", str(home / "lucy-config"))
     monkeypatch.setenv("LUCY_DATA_DIR", str(home / "lucy-data"))
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
