@@ -25,6 +25,8 @@ class ColumnSpec(Generic[K]):
     title: str
     width: int  # cells; FLEXIBLE (0): takes the remaining width
     align: Literal["left", "right"] = "left"
+    # Stays on screen when the table is too wide for it and scrolls sideways.
+    pinned: bool = False
 
     @property
     def flexible(self) -> bool:

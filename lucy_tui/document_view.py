@@ -78,8 +78,8 @@ class DocColumn(StrEnum):
 
 
 COLUMNS: tuple[ColumnSpec[DocColumn], ...] = (
-    ColumnSpec(DocColumn.MARK, "✓", 1),
-    ColumnSpec(DocColumn.DATE, "Date", 10),
+    ColumnSpec(DocColumn.MARK, "✓", 1, pinned=True),
+    ColumnSpec(DocColumn.DATE, "Date", 10, pinned=True),
     ColumnSpec(DocColumn.COUNTERPARTY, "Supplier / customer", 26),
     ColumnSpec(DocColumn.TYPE, "Type", 11),
     ColumnSpec(DocColumn.DIRECTION, "Direction", 9),

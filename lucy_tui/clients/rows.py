@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from lucy_tui.api.folding import fold
 from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
 
@@ -33,8 +34,8 @@ class Column(StrEnum):
 
 
 COLUMNS: tuple[ColumnSpec[Column], ...] = (
-    ColumnSpec(Column.FAVOURITE, "★", 1),
-    ColumnSpec(Column.NAME, "Client", FLEXIBLE),
+    ColumnSpec(Column.FAVOURITE, "★", 1, pinned=True),
+    ColumnSpec(Column.NAME, "Client", FLEXIBLE, pinned=True),
     ColumnSpec(Column.CONTACT, "Contact", 18),
     ColumnSpec(Column.TEAM, "Team", 12),
     ColumnSpec(Column.STATUS, "Status", 9),
@@ -69,7 +70,7 @@ class ClientRow:
     trial_ends_on: date | None
     hidden: bool
     version: int
-    search_text: str  # lowercased: name, numbers, contact, teams, integrations, status, plan
+    search_text: str  # folded (api.folding): name, numbers, contact, teams, integrations
     name_key: str
 
     @classmethod
@@ -88,7 +89,7 @@ class ClientRow:
                 teams,
                 integrations,
             )
-        ).lower()
+        )
         return cls(
             id=client.id,
             name=client.name,
@@ -105,8 +106,8 @@ class ClientRow:
             trial_ends_on=client.trial_ends_on,
             hidden=client.hidden,
             version=client.version,
-            search_text=search,
-            name_key=client.name.casefold(),
+            search_text=fold(search),
+            name_key=fold(client.name),
         )
 
     def trial_days_left(self, today: date) -> int | None:
@@ -135,14 +136,22 @@ _FAR_FUTURE = date.max
 SORT_KEYS: dict[Column, Callable[[ClientRow], Any]] = {
     Column.FAVOURITE: lambda row: row.name_key,  # favourites always lead; then by name
     Column.NAME: lambda row: row.name_key,
-    Column.CONTACT: lambda row: (row.contact.casefold() or "\uffff", row.name_key),
-    Column.TEAM: lambda row: (row.teams.casefold() or "\uffff", row.name_key),
+    Column.CONTACT: lambda row: (fold(row.contact) or "\uffff", row.name_key),
+    Column.TEAM: lambda row: (fold(row.teams) or "\uffff", row.name_key),
     Column.STATUS: lambda row: (_STATUS_ORDER[row.status], row.name_key),
-    Column.INTEGRATIONS: lambda row: (row.integrations.casefold() or "\uffff", row.name_key),
+    Column.INTEGRATIONS: lambda row: (fold(row.integrations) or "\uffff", row.name_key),
     Column.PEPPOL: lambda row: (-(row.peppol_sending + row.peppol_receiving), row.name_key),
     Column.INBOX: lambda row: (row.inbox_count, row.name_key),
     Column.PLAN: lambda row: (_PLAN_ORDER[row.plan], row.name_key),
     Column.TRIAL: lambda row: (row.trial_ends_on or _FAR_FUTURE, row.name_key),
+}
+
+# Rows with nothing to sort on in these columns come last, in either direction.
+SORT_EMPTY: dict[Column, Callable[[ClientRow], bool]] = {
+    Column.CONTACT: lambda row: not row.contact,
+    Column.TEAM: lambda row: not row.teams,
+    Column.INTEGRATIONS: lambda row: not row.integrations,
+    Column.TRIAL: lambda row: row.trial_ends_on is None,
 }
 
 CSV_HEADER = (

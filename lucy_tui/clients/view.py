@@ -11,7 +11,7 @@ from datetime import date
 
 from lucy_tui.api.models import ClientSummary
 from lucy_tui.clients.filter import ClientFilter, parse_filter
-from lucy_tui.clients.rows import SORT_KEYS, ClientRow, Column
+from lucy_tui.clients.rows import SORT_EMPTY, SORT_KEYS, ClientRow, Column
 
 
 class ClientView:
@@ -145,6 +145,11 @@ class ClientView:
             ordered = sorted(
                 range(len(rows)), key=lambda i: key(rows[i]), reverse=self.sort_reverse
             )
+            empty = SORT_EMPTY.get(self.sort_column)
+            if empty is not None:  # no trial, no contact...: last, whichever the direction
+                ordered = [i for i in ordered if not empty(rows[i])] + [
+                    i for i in ordered if empty(rows[i])
+                ]
             if favourites:
                 # A stable partition keeps the sort inside each group.
                 ordered = [i for i in ordered if rows[i].id in favourites] + [

@@ -218,6 +218,9 @@ class DashboardScreen(LucyScreen[None]):
         view = self.view
         shown, count = len(view), len(view.rows)
         parts = [f"{shown:,} of {max(self.total, count):,} clients"]
+        # The column and the sort first: on a narrow terminal the line is cut on the right.
+        parts.append(f"column: {COLUMNS[self.table.cursor_column].title}")
+        parts.append(f"sort: {view.sort_column.value}{' ↓' if view.sort_reverse else ''}")
         if self._showing_snapshot:
             parts.append("from your last session, refreshing…")
         elif not self.loading_done:
@@ -230,11 +233,8 @@ class DashboardScreen(LucyScreen[None]):
         soon = self._trials_soon
         if soon:
             parts.append(f"{soon} trial(s) end within {TRIAL_SOON_DAYS} days")
-        column = COLUMNS[self.table.cursor_column].title
-        parts.append(f"sort: {view.sort_column.value}{' ↓' if view.sort_reverse else ''}")
         if view.filter.text.strip():
             parts.append(f"filter: {view.filter.text.strip()}")
-        parts.append(f"column: {column}")
         self.query_one("#status-line", Static).update(plain("  ·  ".join(parts)))
 
     def show_status(self, text: str) -> None:

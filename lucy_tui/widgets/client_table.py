@@ -122,6 +122,10 @@ class ClientTable(VirtualTable[ClientRow, Column]):
     def _cursor_moved(self, row: ClientRow | None) -> None:
         self.post_message(self.CursorMoved(row.id if row is not None else None))
 
+    def _column_moved(self) -> None:
+        row = self.cursor_client
+        self.post_message(self.CursorMoved(row.id if row is not None else None))
+
     def _row_clicked(self, index: int, event: events.Click) -> None:
         if event.chain == 2:
             self.action_open()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -40,6 +40,8 @@ from lucy_tui.safe_text import printable
 GAP = 1  # cells between two columns
 HEADER_HEIGHT = 1
 MIN_FLEXIBLE_WIDTH = 16  # a flexible column is never narrower than this
+SORT_MARKER_WIDTH = 2  # " ▲" after a column's title
+MORE_LEFT, MORE_RIGHT = "◂", "▸"  # the header's hints that columns are scrolled out
 
 R = TypeVar("R")  # a row of the view
 R_co = TypeVar("R_co", covariant=True)
@@ -60,6 +62,17 @@ class TableView(Protocol[R_co]):
     def row_at(self, index: int) -> R_co: ...
 
     def index_of(self, row_id: int, /) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which columns are drawn, in order, and how wide: all of them when the table is wide
+    enough; else the pinned ones and, after them, a window of the others that holds the
+    cursor's column (the table scrolls sideways by whole columns)."""
+
+    shown: tuple[tuple[int, int], ...]  # (column index, width in cells)
+    more_left: bool = False  # columns scrolled out to the left of the window
+    more_right: bool = False  # ... and to its right
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +168,9 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         # Drawn rows, reused while the row, its state and the width are unchanged.
         self._strips: LRUCache[tuple[object, ...], tuple[R, Strip]] = LRUCache(self.CACHE_SIZE)
         self.first_rows_painted = False
+        # Sideways: the first of the unpinned columns drawn when not all of them fit.
+        self._first_scrolled = 0
+        self._layouts: dict[tuple[int, int], Layout] = {}
 
     # --- what a subclass says -----------------------------------------------------------
 
@@ -171,7 +187,8 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         return (self._row_id(row),)
 
     def _row_style(self, row: R, is_cursor: bool) -> str | None:
-        """A component class (without the prefix) for the whole row, over the cursor's."""
+        """A component class (without the prefix) for the whole row; the cursor's is drawn
+        over it, so the cursor shows on every row."""
         return None
 
     def _cursor_moved(self, row: R | None) -> None:
@@ -241,7 +258,12 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
             self._cursor_moved(row)
 
     def watch_cursor_column(self) -> None:
+        self._scroll_column_into_view()
         self.refresh()
+        self._column_moved()
+
+    def _column_moved(self) -> None:
+        """The column cursor moved (a subclass may tell its screen)."""
 
     def _scroll_cursor_into_view(self) -> None:
         body_height = max(1, self.scrollable_content_region.height - HEADER_HEIGHT)
@@ -292,6 +314,7 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
 
     def on_resize(self) -> None:
         self._update_virtual_size()
+        self._scroll_column_into_view()
 
     def on_focus(self) -> None:
         self.refresh()
@@ -303,6 +326,7 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._layouts.clear()
         self._styles.clear()
         self._strips.clear()
 
@@ -314,15 +338,95 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
             style = self._styles[full] = self.get_component_rich_style(full)
         return style
 
-    def _widths(self) -> list[int]:
+    def _column_width(self, spec: ColumnSpec[K]) -> int:
+        """A fixed column's width: room for its title and a sort marker, at least."""
+        if spec.flexible:
+            return 0
+        title = cell_len(spec.title)
+        return max(spec.width, title + SORT_MARKER_WIDTH) if title > 1 else spec.width
+
+    def _layout(self) -> Layout:
         width = self.scrollable_content_region.width
-        fixed = sum(spec.width for spec in self.columns) + GAP * (len(self.columns) - 1) + 1
-        flexible = max(MIN_FLEXIBLE_WIDTH, width - fixed)
-        return [flexible if spec.flexible else spec.width for spec in self.columns]
+        key = (width, self._first_scrolled)
+        layout = self._layouts.get(key)
+        if layout is None:
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            layout = self._layouts[key] = self._make_layout(width, self._first_scrolled)
+        return layout
+
+    def _make_layout(self, width: int, first: int) -> Layout:
+        widths = [self._column_width(spec) for spec in self.columns]
+        fixed = sum(widths) + GAP * (len(self.columns) - 1) + 1
+        needed = MIN_FLEXIBLE_WIDTH if any(spec.flexible for spec in self.columns) else 0
+        if width - fixed >= needed or not self._scrolled_columns():
+            flexible = max(MIN_FLEXIBLE_WIDTH, width - fixed)
+            return Layout(
+                tuple(
+                    (index, flexible if spec.flexible else widths[index])
+                    for index, spec in enumerate(self.columns)
+                )
+            )
+        # Too narrow for every column: the pinned ones, then a window of the others.
+        pinned = [i for i, spec in enumerate(self.columns) if spec.pinned]
+        scrolled = self._scrolled_columns()
+        left = width - 1 - sum(widths[i] + GAP for i in pinned)
+        for index in pinned:  # a pinned flexible column (a name) gets a third of the width
+            if self.columns[index].flexible:
+                share = max(MIN_FLEXIBLE_WIDTH, width // 3)
+                widths[index] = share
+                left -= share
+        for index in scrolled:  # an unpinned flexible one what the pinned ones leave
+            if self.columns[index].flexible:
+                widths[index] = max(MIN_FLEXIBLE_WIDTH, left - GAP)
+        shown = [(i, widths[i]) for i in pinned]
+        first = max(0, min(first, len(scrolled) - 1))
+        room = left
+        position = first
+        while position < len(scrolled):
+            index = scrolled[position]
+            need = widths[index] + GAP
+            if need > room:
+                if position == first:  # one column wider than the room: cut it
+                    shown.append((index, max(1, room - GAP)))
+                    position += 1
+                break
+            shown.append((index, widths[index]))
+            room -= need
+            position += 1
+        return Layout(tuple(shown), more_left=first > 0, more_right=position < len(scrolled))
+
+    def _scrolled_columns(self) -> list[int]:
+        return [i for i, spec in enumerate(self.columns) if not spec.pinned]
+
+    def _scroll_column_into_view(self) -> None:
+        """Move the sideways window so that the cursor's column is drawn whole."""
+        scrolled = self._scrolled_columns()
+        if self.cursor_column not in scrolled:
+            return
+        position = scrolled.index(self.cursor_column)
+        if position < self._first_scrolled:
+            self._first_scrolled = position
+        while True:
+            layout = self._layout()
+            drawn = dict(layout.shown)
+            whole = self.cursor_column in drawn and (
+                drawn[self.cursor_column] >= self._column_width(self.columns[self.cursor_column])
+                or self.columns[self.cursor_column].flexible
+                or self._first_scrolled == position
+            )
+            if whole or self._first_scrolled >= position:
+                break
+            self._first_scrolled += 1
+
+    def _widths(self) -> list[int]:
+        """Every column's drawn width (0: not drawn now)."""
+        drawn = dict(self._layout().shown)
+        return [drawn.get(index, 0) for index in range(len(self.columns))]
 
     def _column_at(self, x: int) -> int | None:
         position = 1
-        for index, width in enumerate(self._widths()):
+        for index, width in self._layout().shown:
             if position <= x < position + width + GAP:
                 return index
             position += width + GAP
@@ -349,19 +453,34 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         header = base + self._style("header", shared=True)
         current = header + self._style("header-current", shared=True)
         segments = [Segment(" ", header)]
-        widths = self._widths()
-        for index, (spec, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
-            if index:
-                segments.append(Segment(" " * GAP, header))
+        layout = self._layout()
+        first_scrolled = next(
+            (n for n, (index, _) in enumerate(layout.shown) if not self.columns[index].pinned),
+            None,
+        )
+        for n, (index, cell_width) in enumerate(layout.shown):
+            spec = self.columns[index]
+            if n:
+                gap = MORE_LEFT if layout.more_left and n == first_scrolled else " " * GAP
+                segments.append(Segment(gap, header))
             title = spec.title
             if self._shows_sort_marker(spec):
                 title += " ▼" if self.view.sort_reverse else " ▲"
             style = current if index == self.cursor_column else header
             segments += self._cell_segments(title, spec, cell_width, style, is_cursor=False)
-        return Strip(segments).adjust_cell_length(width, header)
+        strip = Strip(segments).adjust_cell_length(width, header)
+        if layout.more_right and width > 1:
+            strip = Strip.join([strip.crop(0, width - 1), Strip([Segment(MORE_RIGHT, header)])])
+        return strip
 
     def _row(self, row: R, is_cursor: bool, width: int, base: Style) -> Strip:
-        key = (*self._row_key(row), is_cursor, is_cursor and self.has_focus, width)
+        key = (
+            *self._row_key(row),
+            is_cursor,
+            is_cursor and self.has_focus,
+            width,
+            self._first_scrolled,
+        )
         cached = self._strips.get(key)
         if cached is None or cached[0] is not row:
             cached = (row, self._draw_row(row, is_cursor, width, base))
@@ -369,15 +488,16 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         return cached[1]
 
     def _draw_row(self, row: R, is_cursor: bool, width: int, base: Style) -> Strip:
-        if is_cursor:
-            base = base + self._style("cursor" if self.has_focus else "cursor-blurred", shared=True)
+        # The row's own style first, the cursor's over it: the cursor shows on every row.
         row_style = self._row_style(row, is_cursor)
         if row_style:
             base = base + self._style(row_style)
+        if is_cursor:
+            base = base + self._style("cursor" if self.has_focus else "cursor-blurred", shared=True)
         segments = [Segment(" ", base)]
-        widths = self._widths()
-        for index, (spec, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
-            if index:
+        for n, (index, cell_width) in enumerate(self._layout().shown):
+            spec = self.columns[index]
+            if n:
                 segments.append(Segment(" " * GAP, base))
             cell = self._cell(row, spec.column)
             segments += self._cell_segments(cell, spec, cell_width, base, is_cursor)

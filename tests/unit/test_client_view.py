@@ -10,7 +10,7 @@ import pytest
 
 from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
 from lucy_tui.clients.filter import parse_filter
-from lucy_tui.clients.rows import SORT_KEYS, ClientRow, Column
+from lucy_tui.clients.rows import SORT_EMPTY, SORT_KEYS, ClientRow, Column
 from lucy_tui.clients.view import ClientView
 
 from .factories import TODAY, make_client
@@ -200,9 +200,15 @@ def test_favourites_come_first_and_each_group_keeps_the_sort(column: Column, rev
     rows = [ClientRow.from_summary(c) for c in clients]
     key = SORT_KEYS[column]
 
+    empty = SORT_EMPTY.get(column, lambda row: False)
+
     def group(in_favourites: bool) -> list[int]:
         members = [row for row in rows if (row.id in favourites) is in_favourites]
-        return [row.id for row in sorted(members, key=key, reverse=reverse)]
+        ordered = sorted(members, key=key, reverse=reverse)
+        # Rows with nothing in the column (no trial, no contact) come last either way.
+        return [row.id for row in ordered if not empty(row)] + [
+            row.id for row in ordered if empty(row)
+        ]
 
     assert ids(view) == group(True) + group(False)
     assert set(ids(view)[: len(favourites)]) == favourites
@@ -384,6 +390,9 @@ def oracle_ids(
     rows = [ClientRow.from_summary(c) for c in clients.values()]
     rows = [row for row in rows if flt.matches(row, favourites)]
     rows.sort(key=SORT_KEYS[column], reverse=reverse)
+    empty = SORT_EMPTY.get(column)
+    if empty is not None:
+        rows = [r for r in rows if not empty(r)] + [r for r in rows if empty(r)]
     return [r.id for r in rows if r.id in favourites] + [
         r.id for r in rows if r.id not in favourites
     ]
@@ -494,3 +503,19 @@ def test_narrowing_after_new_rows_arrive_matches_a_fresh_filter() -> None:
     view.add([make_client(2, name="Alpine")])  # a page streams in; the repaint is throttled
     view.set_filter("alp")
     assert ids(view) == [1, 2]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_clients_without_a_trial_end_come_last_in_either_direction(reverse: bool) -> None:
+    """Issue 12: sorting trial ends in reverse put the clients without a trial first."""
+    clients = varied_clients(40, seed=3)
+    view = make_view(clients, set())
+    view.set_sort(Column.TRIAL)
+    if reverse:
+        view.set_sort(Column.TRIAL)
+    by_id = {client.id: client for client in clients}
+    ends = [by_id[i].trial_ends_on for i in ids(view)]
+    with_trial = [end for end in ends if end is not None]
+    assert with_trial and len(with_trial) < len(ends)
+    assert ends[: len(with_trial)] == sorted(with_trial, reverse=reverse)
+    assert all(end is None for end in ends[len(with_trial) :])

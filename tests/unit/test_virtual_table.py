@@ -256,7 +256,8 @@ async def test_header_and_rows_are_drawn_from_the_columns() -> None:
     table = ItemTable(view)
     async with shown(table):
         header = table.render_line(0)
-        assert header.text.startswith(" Name ▲     Amount Flags   Note")
+        # A fixed column is wide enough for its title and the sort marker.
+        assert header.text.startswith(" Name ▲       Amount Flags   Note")
         assert header.cell_length == table.scrollable_content_region.width
         current = next(segment for segment in header if segment.text.strip() == "Amount")
         assert current.style is not None and current.style.reverse  # the current column
@@ -325,3 +326,75 @@ def test_the_tables_keep_their_keys_and_binding_ids() -> None:
         assert by_key["G"] == by_key["end"] == [f"{prefix}.last"]
         for key in ("pageup", "pagedown", "left", "h", "right", "l"):
             assert len(by_key[key]) == 1, (table, key)
+
+
+class WideCol(StrEnum):
+    NAME = "name"
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+    E = "e"
+
+
+WIDE_COLUMNS = (
+    ColumnSpec(WideCol.NAME, "Name", FLEXIBLE, pinned=True),
+    *(ColumnSpec(column, f"Col {column.value}", 14) for column in list(WideCol)[1:]),
+)
+
+
+class WideTable(VirtualTable[Item, WideCol]):
+    """More columns than 80 cells hold: the name pinned, the others scrolled sideways."""
+
+    DEFAULT_CSS = "WideTable { overflow-x: hidden; }"
+
+    def __init__(self, view: Items) -> None:
+        super().__init__(view, WIDE_COLUMNS, id="items")
+
+    def _row_id(self, row: Item) -> int:
+        return row.id
+
+    def _cell(self, row: Item, column: WideCol) -> Cell:
+        return row.name if column is WideCol.NAME else f"{column.value}{row.id}"
+
+
+async def test_a_table_too_wide_scrolls_sideways_keeping_the_cursor_column_in_sight() -> None:
+    """Issue 12 (9): at 80 columns every column is reachable, the current one always drawn."""
+    table = WideTable(items(3))
+    async with TableApp(table).run_test(size=(80, HEIGHT)) as pilot:  # type: ignore[arg-type]
+        table.view_changed()
+        table.focus()
+        await pilot.pause()
+        header = table.render_line(0).text
+        assert header.startswith(" Name ") and "Col a" in header and "Col e" not in header
+        assert header.rstrip().endswith("▸")  # more to the right
+        assert table.current_column is WideCol.A
+        for column in list(WideCol)[2:]:
+            await pilot.press("l")
+            assert table.current_column is column
+            header = table.render_line(0).text
+            assert header.startswith(" Name "), header  # the pinned column stays
+            assert f"Col {column.value}" in header, header
+            assert f"{column.value}1" in table.render_line(2).text
+        assert "◂" in header and not header.rstrip().endswith("▸")  # scrolled to the end
+        assert "Col a" not in header
+        for _ in range(5):
+            await pilot.press("h")
+        assert table.current_column is WideCol.NAME
+        await pilot.press("l")
+        header = table.render_line(0).text
+        assert "Col a" in header and "◂" not in header
+        # A click on a drawn header cell picks that column.
+        start = header.index("Col b")
+        await pilot.click("#items", offset=(start + 1, 0))
+        assert table.current_column is WideCol.B
+
+
+async def test_a_wide_terminal_draws_every_column_without_scrolling() -> None:
+    table = WideTable(items(3))
+    async with TableApp(table).run_test(size=(160, HEIGHT)) as pilot:  # type: ignore[arg-type]
+        table.view_changed()
+        await pilot.pause()
+        header = table.render_line(0).text
+        assert all(f"Col {c.value}" in header for c in list(WideCol)[1:])
+        assert "◂" not in header and "▸" not in header
