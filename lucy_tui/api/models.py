@@ -564,10 +564,9 @@ class InvoiceSettingsUpdate(InvoiceSettingsFields):
     (the form checks each field with the same functions as the user types), the lengths and
     numbers by the bounds here, whose values ``validation`` holds for the form too."""
 
-    legal_name: str = Field(
-        default="",
+    legal_name: str = Field(  # required: an invoice names its issuer
         max_length=validation.MAX_NAME_LENGTH,
-        json_schema_extra=validation.optional_name_schema,
+        json_schema_extra=validation.name_schema,
     )
     address: InvoiceAddress = InvoiceAddress()
     vat_number: str = Field(

@@ -370,7 +370,7 @@ def peppol_participant_id(enterprise: str) -> str:
 # --- the checks of invoice settings, field by field (the wire model's and the form's) -----
 
 INVOICE_SETTINGS_CHECKS: dict[str, Callable[[str], str]] = {
-    "legal_name": optional(clean_name),
+    "legal_name": clean_name,  # required: an invoice names its issuer
     "vat_number": optional(vat_number),
     "enterprise_number": optional(enterprise_number),
     "iban": iban,

@@ -267,6 +267,8 @@ async def test_invoice_settings_defaults_and_save(admin: LucyClient, cases: dict
 @pytest.mark.parametrize(
     ("field", "value"),
     [
+        ("legal_name", ""),  # issue 12: it was saved empty
+        ("legal_name", "   "),
         ("iban", ""),
         ("iban", "BE00 0000 0000 0000"),
         ("vat_number", "BE0123456789"),

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from lucy_tui.clients.rows import COLUMNS, Column
 from lucy_tui.widgets.client_table import ClientTable
 
-from .conftest import SIZE, wait_loaded
+from .conftest import SIZE, open_client, settle, wait_loaded
 
 SMALL = (80, 24)
 SIZES = pytest.mark.parametrize("size", [SIZE, SMALL], ids=["160x50", "80x24"])
@@ -68,3 +68,29 @@ async def test_every_client_column_is_reachable_and_shown_under_the_cursor(make_
             assert f"{spec.title} ▲" in table.render_line(0).text
             await pilot.press("s")
             assert f"{spec.title} ▼" in table.render_line(0).text
+
+
+@SIZES
+async def test_invoice_settings_refuse_an_empty_legal_name(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_client(pilot, "Brasserie Het Anker BV")
+        await pilot.press("7")
+        await settle(pilot)
+        tab = screen.current_tab
+        assert isinstance(tab, InvoiceSettingsTab) and tab.loaded
+        version = tab.version
+        name = tab.query_one("#inv-legal_name", Input)
+        name.focus()
+        await pilot.press("end", "ctrl+u")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert tab.version == version  # nothing saved
+        error = str(tab.query_one("#inv-legal_name-error", Static).render())
+        assert "required" in error
+        stored = await app.session.client.invoice_settings(tab.client_id)
+        assert stored.legal_name == "Brasserie Het Anker BV" and stored.version == version
