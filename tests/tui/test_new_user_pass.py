@@ -94,3 +94,93 @@ async def test_invoice_settings_refuse_an_empty_legal_name(make_app, size) -> No
         assert "required" in error
         stored = await app.session.client.invoice_settings(tab.client_id)
         assert stored.legal_name == "Brasserie Het Anker BV" and stored.version == version
+
+
+async def open_vault(pilot, name: str = "Aalter Interieur BV"):  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.detail.vault import VaultTab
+
+    screen = await open_client(pilot, name)
+    await pilot.press("3")
+    await settle(pilot)
+    tab = screen.query_one(VaultTab)
+    assert tab.loaded
+    return tab
+
+
+@SIZES
+async def test_the_vault_table_moves_with_j_and_k(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable
+
+    from lucy_tui.screens.prompt import ConfirmScreen
+
+    app = make_app(role="employee")
+    async with app.run_test(size=size) as pilot:
+        tab = await open_vault(pilot)
+        table = tab.query_one("#vault-table", DataTable)
+        assert table.has_focus or tab.has_focus
+        table.focus()
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == "Delete Annual accounts 2024.pdf?"
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("j", "k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+
+
+def test_users_and_banking_tables_answer_the_same_keys() -> None:
+    from lucy_tui.widgets.data_table import KeyTable
+
+    keys = {key for binding in KeyTable.BINDINGS for key in binding.key.split(",")}  # type: ignore[union-attr]
+    assert {"j", "k", "g", "G", "home", "end", "h", "l"} <= keys
+    import inspect
+
+    from lucy_tui.screens.detail import banking, users, vault
+
+    for module in (banking, users, vault):
+        assert "KeyTable(" in inspect.getsource(module), module.__name__
+
+
+@pytest.mark.parametrize("typed", ["{folder}/", "{folder}"])
+async def test_a_vault_download_to_a_folder_goes_into_it(make_app, tmp_path, typed) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_vault(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *typed.format(folder=folder))
+        await pilot.press("enter")
+        await settle(pilot)
+        files = await app.session.client.vault_files(1)
+        assert [p.name for p in folder.iterdir()] == [files[0].name]
+
+
+async def test_a_vault_download_into_a_missing_folder_asks_first(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.prompt import ConfirmScreen
+
+    missing = tmp_path / "new" / "folder"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_vault(pilot)
+        for answer in ("n", "y"):
+            await pilot.press("d")
+            await settle(pilot)
+            await pilot.press("ctrl+u", *f"{missing}/")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            assert str(missing) in app.screen.body
+            await pilot.press(answer)
+            await settle(pilot)
+            assert missing.exists() is (answer == "y")
+        files = await app.session.client.vault_files(1)
+        assert [p.name for p in missing.iterdir()] == [files[0].name]

@@ -154,6 +154,10 @@ async def test_upload_and_download_round_trip(make_app, home: Path) -> None:  # 
         await type_path(pilot, target)
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # issue 12: asked, not made silently
+        assert app.screen.title_text == "Create the folder?"
+        await pilot.press("y")
+        await settle(pilot)
         assert target.read_bytes() == content
         assert target.stat().st_mode & 0o777 == 0o600  # vault files are private
         assert any(f"Saved {source.name}" in message for message in notifications(app))

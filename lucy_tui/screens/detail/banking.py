@@ -31,6 +31,7 @@ from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell
+from lucy_tui.widgets.data_table import KeyTable
 
 ACCOUNT_TYPES = {AccountType.CURRENT: "Current", AccountType.SAVINGS: "Savings"}
 MANDATE_STYLES = {
@@ -86,7 +87,7 @@ class BankingTab(DetailTab):
 
     def compose_tab(self) -> ComposeResult:
         yield Static("", id="banking-summary")
-        table: DataTable[Any] = DataTable(id="banking-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = KeyTable(id="banking-table", cursor_type="row", zebra_stripes=True)
         table.add_column("IBAN", key="iban")
         table.add_column("Bank", key="bank")
         table.add_column("Holder", key="holder")

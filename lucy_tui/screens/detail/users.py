@@ -24,6 +24,7 @@ from lucy_tui.messages import ReloadClient
 from lucy_tui.safe_text import fill, plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell
+from lucy_tui.widgets.data_table import KeyTable
 
 LAST_USER_REASON = "A client needs at least one user: add another before removing this one."
 
@@ -50,7 +51,7 @@ class UsersTab(DetailTab):
 
     def compose_tab(self) -> ComposeResult:
         yield Static("", id="users-summary", classes="users-summary")
-        table: DataTable[Text] = DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = KeyTable(id="users-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="users-remove-reason", classes="users-reason")
         with Horizontal(classes="users-buttons"):

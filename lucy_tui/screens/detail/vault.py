@@ -8,6 +8,7 @@ never replaces an existing file unless the user said so.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -36,6 +37,7 @@ from lucy_tui.local.paths import documents_dir
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyModal, PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab, cell
+from lucy_tui.widgets.data_table import KeyTable
 
 ALLOWED_TYPES = ", ".join(sorted({suffix.lstrip(".") for suffix in VAULT_CONTENT_TYPES}))
 MAX_MB = VAULT_MAX_BYTES // (1024 * 1024)
@@ -150,9 +152,11 @@ def download_name(name: str) -> str:
 
 
 def download_target(path_text: str, name: str) -> Path:
-    """Where a download goes: the path typed, or the file's name inside a folder typed."""
+    """Where a download goes: the path typed, or the file's name inside a folder typed (a
+    path that ends with ``/`` or names a directory means "into this folder")."""
     target = local_path(path_text)
-    return target / download_name(name) if target.is_dir() else target
+    into_folder = path_text.rstrip(" ").endswith(("/", os.sep)) or target.is_dir()
+    return target / download_name(name) if into_folder else target
 
 
 # --- the upload dialog --------------------------------------------------------------------
@@ -266,7 +270,7 @@ class VaultTab(DetailTab):
 
     def compose_tab(self) -> ComposeResult:
         yield Static("", id="vault-summary")
-        table: DataTable[Any] = DataTable(id="vault-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = KeyTable(id="vault-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Name", key="name")
         table.add_column("Category", key="category")
         table.add_column("Size", key="size")
@@ -429,7 +433,32 @@ class VaultTab(DetailTab):
                 markup=False,
             )
             return
+        if not target.parent.is_dir():
+            self.app.call_from_thread(self._ask_new_folder, file, target)
+            return
         self.app.call_from_thread(self._target_chosen, file, target, target.exists())
+
+    def _ask_new_folder(self, file: VaultFile, target: Path) -> None:
+        """The folder of ``target`` does not exist: make it only when the user says so."""
+        from lucy_tui.screens.prompt import ConfirmScreen
+
+        def answered(create: bool | None) -> None:
+            if create:
+                self._download(file, target, overwrite=False)
+            else:
+                self.notify(
+                    printable(f"Not downloaded: {target.parent} does not exist."), markup=False
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Create the folder?",
+                printable(f"{target.parent} does not exist. Create it and save {target.name}?"),
+                yes="Create",
+                no="Cancel",
+            ),
+            answered,
+        )
 
     def _target_chosen(self, file: VaultFile, target: Path, exists: bool) -> None:
         if not exists:
