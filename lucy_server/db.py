@@ -122,6 +122,8 @@ clients = Table(
     Column("activated_at", UTCDateTime),
     # summary columns kept in sync by the endpoints that change their source
     Column("inbox_count", Integer, nullable=False, default=0),
+    # added after the first release (upgrade_schema fills it in): the Failed documents
+    Column("failed_count", Integer, default=0),
     Column("peppol_sending", Boolean, nullable=False, default=False),
     Column("peppol_receiving", Boolean, nullable=False, default=False),
     # denormalised from client_teams and the client's integrations, so that a page of the
@@ -201,6 +203,8 @@ documents = Table(
     Column("reject_reason", Text),
     Index("ix_documents_client_date", "client_id", "date", "id"),
     Index("ix_documents_client_status", "client_id", "status"),
+    # the firm-wide lists (GET /documents?status=...), paged in id order
+    Index("ix_documents_status_id", "status", "id"),
 )
 
 deliveries = Table(
@@ -352,6 +356,14 @@ server_instances = Table(
 # get them at start-up (no migration framework yet; this list is its stand-in).
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "idempotency_records": ("fingerprint", "instance_id"),
+    "clients": ("failed_count",),
+}
+# What an added column holds in the rows that existed before it (SQL run once, when added).
+BACKFILLS: dict[tuple[str, str], str] = {
+    ("clients", "failed_count"): (
+        "UPDATE clients SET failed_count = (SELECT count(*) FROM documents "
+        "WHERE documents.client_id = clients.id AND documents.status = 'failed')"
+    ),
 }
 
 
@@ -436,14 +448,35 @@ def upgrade_schema(engine: Engine) -> None:
         present = {column["name"] for column in inspect(conn).get_columns(table_name)}
         return [name for name in ADDED_COLUMNS[table_name] if name not in present]
 
+    def missing_indexes(conn: Connection) -> list[Index]:
+        found = {
+            index["name"]
+            for table in metadata.sorted_tables
+            for index in inspect(conn).get_indexes(table.name)
+        }
+        return [
+            index
+            for table in metadata.sorted_tables
+            for index in table.indexes
+            if index.name not in found
+        ]
+
     with engine.connect() as conn:
         todo = [name for name in ADDED_COLUMNS if missing(conn, name)]
+        indexes_todo = bool(missing_indexes(conn))
     for table_name in todo:
         table = metadata.tables[table_name]
         with write_tx(engine) as conn:
             for name in missing(conn, table_name):
                 kind = table.c[name].type.compile(dialect=engine.dialect)
                 conn.exec_driver_sql(f'ALTER TABLE {table_name} ADD COLUMN "{name}" {kind}')
+                backfill = BACKFILLS.get((table_name, name))
+                if backfill:
+                    conn.exec_driver_sql(backfill)
+    if indexes_todo:  # indexes added to tables that already existed
+        with write_tx(engine) as conn:
+            for index in missing_indexes(conn):
+                index.create(conn)
 
 
 @contextmanager

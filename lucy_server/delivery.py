@@ -1,4 +1,4 @@
-"""Delivery of documents to a client's accounting package.
+"""Delivery of documents to a client's accounting package or another of its destinations.
 
 A :class:`DeliveryAdapter` hands documents to one kind of integration (API, FTP or email).
 The reference adapters below do not talk to the outside world: they apply the rules a real
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from lucy_server import db
 from lucy_server.catalogue import CatalogueEntry
-from lucy_tui.api.models import IntegrationKind
+from lucy_tui.api.models import IntegrationCategory, IntegrationKind
 
 NO_PACKAGE_REASON = (
     "No accounting software is linked to this client: link one under Integrations, "
@@ -101,6 +101,8 @@ class ReferenceAdapter:
     def check(self, destination: CatalogueEntry | None, parcel: Parcel) -> str | None:
         if destination is None:
             return NO_PACKAGE_REASON
+        if destination.category is IntegrationCategory.DESTINATION:
+            return None  # an archive or an expense tool takes a copy of any document
         if parcel.type is None:
             return NO_TYPE_REASON
         if parcel.reject_reason:

@@ -559,7 +559,18 @@ def random_spec(rng: random.Random, index: int, lean: bool) -> Spec:
         if lean:
             spec.inbox = rng.randrange(0, 3)
             spec.sent = rng.randrange(0, 2)
-            spec.failed_transient = 1 if rng.random() < 0.05 else 0
+            # Failed documents as a firm sees them: most clients have none, some a few,
+            # a handful many (a package that rejects a whole batch, a broken connection)
+            roll = rng.random()
+            if roll < 0.005:
+                spec.failed_transient = rng.randrange(30, 90)
+                spec.failed_rejected = rng.randrange(5, 25)
+            elif roll < 0.02:
+                spec.failed_transient = rng.randrange(4, 20)
+                spec.failed_rejected = rng.randrange(0, 4)
+            elif roll < 0.09:
+                spec.failed_transient = rng.randrange(1, 4)
+            spec.failed_untyped = 1 if rng.random() < 0.01 else 0
         else:
             spec.inbox = rng.randrange(0, 8)
             spec.sent = rng.randrange(0, 8)
@@ -803,6 +814,7 @@ def _client_rows(
             "invitation_expires_at": expires,
             "activated_at": activated_at,
             "inbox_count": spec.inbox + spec.inbox_untyped,
+            "failed_count": spec.failed_transient + spec.failed_rejected + spec.failed_untyped,
             "peppol_sending": spec.sending,
             "peppol_receiving": receiving,
             "team_key": denorm.team_key(team_ids[t] for t in spec.teams),
@@ -1068,7 +1080,8 @@ def add_documents(
 
     Failed documents are transient failures (a resend succeeds when a package is linked)
     unless ``rejected``, which makes the destination reject them whatever is tried.
-    Returns the new ids, in insertion order; the client's inbox count is kept in sync.
+    Returns the new ids, in insertion order; the client's Inbox and Failed counts are kept
+    in sync.
     """
     status = DocumentStatus(status)
     today = today or date.today()
@@ -1101,5 +1114,11 @@ def add_documents(
                 update(db.clients)
                 .where(db.clients.c.id == client_id)
                 .values(inbox_count=db.clients.c.inbox_count + count)
+            )
+        elif status is DocumentStatus.FAILED:
+            conn.execute(
+                update(db.clients)
+                .where(db.clients.c.id == client_id)
+                .values(failed_count=func.coalesce(db.clients.c.failed_count, 0) + count)
             )
     return [row["id"] for row in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
 from lucy_server import db
@@ -30,6 +30,7 @@ SUMMARY_COLUMNS = (
     _c.c.peppol_sending,
     _c.c.peppol_receiving,
     _c.c.inbox_count,
+    func.coalesce(_c.c.failed_count, 0).label("failed_count"),
     _c.c.plan,
     _c.c.trial_ends_on,
     _c.c.hidden,
@@ -137,6 +138,7 @@ def client_detail(conn: Connection, client_id: int) -> ClientDetail:
         peppol_sending=row.peppol_sending,
         peppol_receiving=row.peppol_receiving,
         inbox_count=row.inbox_count,
+        failed_count=row.failed_count,
         plan=row.plan,
         trial_ends_on=row.trial_ends_on,
         hidden=row.hidden,

@@ -168,6 +168,7 @@ def insert_client(
                     contact_id=body.contact_id,
                     created_at=now,
                     inbox_count=0,
+                    failed_count=0,
                     peppol_sending=False,
                     peppol_receiving=False,
                     version=1,

@@ -1,31 +1,32 @@
-"""A client's accounting documents: the paged list, send (Inbox) and resend (Failed)."""
+"""Accounting documents: a client's paged list and one document with its delivery history;
+the firm's lists across every visible client; send (Inbox) and resend (Failed), for one
+client or across clients (the work itself is :mod:`lucy_server.sending`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select
 
-from lucy_server import db
+from lucy_server import db, sending
 from lucy_server.auth import CurrentStaff, Principal
-from lucy_server.catalogue import BY_ID, CatalogueEntry
-from lucy_server.delivery import Parcel, deliver
+from lucy_server.catalogue import BY_ID
+from lucy_server.errors import not_found
 from lucy_server.paging import Paging
 from lucy_server.params import PathId
-from lucy_server.responses import CLIENT_POST, CLIENT_READ
+from lucy_server.responses import CLIENT_POST, CLIENT_READ, LIST, POST
 from lucy_server.state import get_state
-from lucy_server.visibility import visible_client
+from lucy_server.visibility import possible_id, visible_clause, visible_client
 from lucy_tui.api.models import (
-    ActionOutcome,
     Document,
     DocumentActionResponse,
-    DocumentActionResult,
+    DocumentDelivery,
+    DocumentDetail,
     DocumentIds,
     DocumentStatus,
+    FirmDocument,
     Page,
 )
 
@@ -79,192 +80,117 @@ def list_documents(
     return paging.page_of([_document(r) for r in rows], total)
 
 
-# --- send and resend ----------------------------------------------------------------------
-
-
-def sent_message(destination: str | None, sent_at: datetime | None, package: str | None) -> str:
-    where = f" to {destination}" if destination else ""
-    when = f" on {sent_at:%d/%m/%Y}" if sent_at else ""
-    software = package or "the accounting software"
-    return (
-        f"Already sent{where}{when}: Lucy never sends a document twice. To deliver it "
-        f"again, contact Lucy Support, or ask the client to set {software}'s email address "
-        f"as a Multisender destination under Settings > Integrations (only the client can "
-        f"do that)."
-    )
-
-
-def _accounting_package(conn: Connection, client_id: int) -> CatalogueEntry | None:
-    package_id = conn.scalar(
-        select(db.client_integrations.c.accounting_package).where(
-            db.client_integrations.c.client_id == client_id
+@router.get(
+    "/clients/{client_id}/documents/{document_id}",
+    response_model=DocumentDetail,
+    responses=CLIENT_READ,
+)
+def get_document(
+    client_id: PathId, document_id: PathId, principal: CurrentStaff, request: Request
+) -> DocumentDetail:
+    """One document with its delivery history (every attempt, the newest first)."""
+    _dl, _s = db.deliveries, db.staff
+    with db.read_tx(get_state(request).engine) as conn:
+        visible_client(conn, principal, client_id)
+        row = (
+            conn.execute(
+                select(*_DOCUMENT_COLUMNS).where(
+                    _d.c.client_id == client_id, _d.c.id == document_id
+                )
+            ).first()
+            if possible_id(document_id)
+            else None
         )
-    )
-    return BY_ID.get(package_id) if package_id else None
-
-
-def refresh_inbox_count(conn: Connection, client_id: int) -> None:
-    count = (
-        select(func.count())
-        .select_from(_d)
-        .where(_d.c.client_id == client_id, _d.c.status == DocumentStatus.INBOX.value)
-        .scalar_subquery()
-    )
-    conn.execute(update(db.clients).where(db.clients.c.id == client_id).values(inbox_count=count))
-
-
-def act_on_documents(
-    conn: Connection,
-    principal: Principal,
-    client_id: int,
-    document_ids: list[int],
-    *,
-    resend: bool,
-    now: datetime,
-) -> list[DocumentActionResult]:
-    """Send (Inbox) or resend (Failed) documents in one transaction, set-based."""
-    wanted = sorted(set(document_ids))
-    rows = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                _d.c.id,
-                _d.c.type,
-                _d.c.counterparty,
-                _d.c.status,
-                _d.c.sent_at,
-                _d.c.destination,
-                _d.c.reject_reason,
-            ).where(_d.c.client_id == client_id, _d.c.id.in_(wanted))
-        ).all()
-    }
-    package = _accounting_package(conn, client_id)
-    accepted = DocumentStatus.FAILED if resend else DocumentStatus.INBOX
-    results: list[DocumentActionResult | None] = []
-    parcels: list[Parcel] = []
-    position_of: dict[int, int] = {}
-    for position, document_id in enumerate(document_ids):
-        row = rows.get(document_id)
         if row is None:
-            results.append(
-                DocumentActionResult(
-                    document_id=document_id,
-                    outcome=ActionOutcome.REFUSED,
-                    message=f"Document {document_id} not found for this client",
-                )
+            raise not_found("Document")
+        attempts = conn.execute(
+            select(
+                _dl.c.performed_at,
+                _dl.c.integration_id,
+                _dl.c.success,
+                _dl.c.message,
+                _s.c.name.label("staff_name"),
             )
-            continue
-        if document_id in position_of:
-            results.append(None)  # a repeat: filled in with the document's final status
-            continue
-        status = DocumentStatus(row.status)
-        if status is accepted:
-            position_of[document_id] = position
-            results.append(None)
-            parcels.append(
-                Parcel(
-                    document_id=row.id,
-                    client_id=client_id,
-                    type=row.type,
-                    counterparty=row.counterparty,
-                    reject_reason=row.reject_reason,
-                )
-            )
-            continue
-        if status is DocumentStatus.SENT:
-            message = sent_message(row.destination, row.sent_at, package.name if package else None)
-        elif status is DocumentStatus.FAILED:
-            message = 'This document failed earlier: resend it with "To accountant"'
-        else:
-            message = "This document has not been sent yet: send it instead of resending"
-        position_of[document_id] = position
-        results.append(
-            DocumentActionResult(
-                document_id=document_id,
-                outcome=ActionOutcome.REFUSED,
-                status=status,
-                message=message,
+            .select_from(_dl.outerjoin(_s, _s.c.id == _dl.c.staff_id))
+            .where(_dl.c.document_id == document_id)
+            .order_by(_dl.c.performed_at.desc(), _dl.c.id.desc())
+        ).all()
+    deliveries = []
+    for attempt in attempts:
+        entry = BY_ID.get(attempt.integration_id) if attempt.integration_id else None
+        deliveries.append(
+            DocumentDelivery(
+                performed_at=attempt.performed_at,
+                destination_id=attempt.integration_id,
+                destination=entry.name if entry else None,
+                category=entry.category if entry else None,
+                staff_name=attempt.staff_name,
+                success=attempt.success,
+                message=attempt.message,
             )
         )
+    return DocumentDetail(**_document(row), deliveries=deliveries)
 
-    delivered = deliver(conn, package, parcels, staff_id=principal.staff_id, now=now)
-    changes = []
-    for outcome in delivered:
-        if outcome.success:
-            assert package is not None
-            changes.append(
-                {
-                    "b_id": outcome.document_id,
-                    "b_status": DocumentStatus.SENT.value,
-                    "b_sent_at": now,
-                    "b_destination": package.name,
-                    "b_reason": None,
-                }
-            )
-            result = DocumentActionResult(
-                document_id=outcome.document_id,
-                outcome=ActionOutcome.SENT,
-                status=DocumentStatus.SENT,
-                message=outcome.message,
-            )
-        else:
-            changes.append(
-                {
-                    "b_id": outcome.document_id,
-                    "b_status": DocumentStatus.FAILED.value,
-                    "b_sent_at": None,
-                    "b_destination": package.name if package else None,
-                    "b_reason": outcome.message,
-                }
-            )
-            result = DocumentActionResult(
-                document_id=outcome.document_id,
-                outcome=ActionOutcome.FAILED,
-                status=DocumentStatus.FAILED,
-                message=outcome.message,
-            )
-        results[position_of[outcome.document_id]] = result
-    if changes:
-        conn.execute(
-            update(_d)
-            .where(_d.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                sent_at=bindparam("b_sent_at"),
-                destination=bindparam("b_destination"),
-                failure_reason=bindparam("b_reason"),
-            ),
-            changes,
+
+# --- the firm's documents -------------------------------------------------------------------
+
+
+@router.get("/documents", response_model=Page[FirmDocument], responses=LIST)
+def list_firm_documents(
+    principal: CurrentStaff,
+    paging: Paging,
+    request: Request,
+    status: DocumentStatus | None = None,
+) -> dict[str, Any]:
+    """The documents of every client the staff member sees, in id order (stable paging);
+    each names its client. ``status=failed`` is the firm's queue of Failed documents."""
+    _c = db.clients
+    where = [visible_clause(principal)]
+    if status is not None:
+        where.append(_d.c.status == status.value)
+    joined = _d.join(_c, _c.c.id == _d.c.client_id)
+    with db.read_tx(get_state(request).engine) as conn:
+        total = conn.scalar(select(func.count()).select_from(joined).where(*where)) or 0
+        rows = (
+            conn.execute(
+                select(*_DOCUMENT_COLUMNS, _c.c.name.label("client_name"))
+                .select_from(joined)
+                .where(*where)
+                .order_by(_d.c.id)
+                .limit(paging.page_size)
+                .offset(paging.offset)
+            ).all()
+            if paging.offset < total
+            else []
         )
-        if not resend:
-            refresh_inbox_count(conn, client_id)
+    return paging.page_of([_document(r) for r in rows], total)
 
-    final: list[DocumentActionResult] = []
-    for position, document_id in enumerate(document_ids):
-        answer = results[position]
-        if answer is None:  # the same id listed again
-            first = results[position_of[document_id]]
-            assert first is not None
-            answer = DocumentActionResult(
-                document_id=document_id,
-                outcome=ActionOutcome.REFUSED,
-                status=first.status,
-                message="Listed more than once in this request: handled once",
-            )
-        final.append(answer)
-    return final
+
+# --- send and resend ------------------------------------------------------------------------
 
 
 def _act(
-    client_id: int, body: DocumentIds, principal: Principal, request: Request, *, resend: bool
+    body: DocumentIds,
+    principal: Principal,
+    request: Request,
+    *,
+    resend: bool,
+    client_id: int | None = None,
 ) -> DocumentActionResponse:
     state = get_state(request)
     with db.write_tx(state.engine) as conn:
-        visible_client(conn, principal, client_id, lock=True)
-        results = act_on_documents(
-            conn, principal, client_id, body.document_ids, resend=resend, now=state.now()
+        if client_id is not None:
+            visible_client(conn, principal, client_id, lock=True)
+        results, counts = sending.act_on_documents(
+            conn,
+            principal,
+            body.document_ids,
+            resend=resend,
+            now=state.now(),
+            destination=body.destination,
+            client_id=client_id,
         )
-    return DocumentActionResponse(results=results)
+    return DocumentActionResponse(results=results, clients=counts)
 
 
 @router.post(
@@ -275,8 +201,8 @@ def _act(
 def send_documents(
     client_id: PathId, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:
-    """Send Inbox documents to the linked accounting software."""
-    return _act(client_id, body, principal, request, resend=False)
+    """Send Inbox documents to the linked accounting software (or another destination)."""
+    return _act(body, principal, request, resend=False, client_id=client_id)
 
 
 @router.post(
@@ -288,4 +214,21 @@ def resend_documents(
     client_id: PathId, body: DocumentIds, principal: CurrentStaff, request: Request
 ) -> DocumentActionResponse:
     """Resend Failed documents ("To accountant"); Sent documents are never resent."""
-    return _act(client_id, body, principal, request, resend=True)
+    return _act(body, principal, request, resend=True, client_id=client_id)
+
+
+@router.post("/documents/send", response_model=DocumentActionResponse, responses=POST)
+def send_firm_documents(
+    body: DocumentIds, principal: CurrentStaff, request: Request
+) -> DocumentActionResponse:
+    """Send Inbox documents of many clients in one go; a document of a client the caller
+    cannot see is answered "not found" and never touched."""
+    return _act(body, principal, request, resend=False)
+
+
+@router.post("/documents/resend", response_model=DocumentActionResponse, responses=POST)
+def resend_firm_documents(
+    body: DocumentIds, principal: CurrentStaff, request: Request
+) -> DocumentActionResponse:
+    """Resend Failed documents of many clients in one go ("To accountant" across the firm)."""
+    return _act(body, principal, request, resend=True)

@@ -39,9 +39,11 @@ from lucy_tui.api.models import (
     ClientUserCreate,
     Document,
     DocumentActionResponse,
+    DocumentDetail,
     DocumentIds,
     DocumentStatus,
     ErrorBody,
+    FirmDocument,
     Integration,
     InvoiceSettings,
     InvoiceSettingsUpdate,
@@ -70,6 +72,7 @@ T = TypeVar("T")
 
 _CLIENT_PAGE = TypeAdapter(Page[ClientSummary])
 _DOCUMENT_PAGE = TypeAdapter(Page[Document])
+_FIRM_DOCUMENT_PAGE = TypeAdapter(Page[FirmDocument])
 
 
 def _list_adapter(model: type[T]) -> TypeAdapter[list[T]]:
@@ -423,22 +426,93 @@ class LucyClient:
                 return
             page += 1
 
+    async def document(self, client_id: int, document_id: int) -> DocumentDetail:
+        """One document with its delivery history."""
+        response = await self._get(f"/clients/{client_id}/documents/{document_id}")
+        return self._parse(DocumentDetail, response)
+
+    @staticmethod
+    def _action_body(document_ids: list[int], destination: str | None) -> dict[str, Any]:
+        body = DocumentIds(document_ids=document_ids, destination=destination)
+        return body.model_dump(exclude_none=True)
+
     async def send_documents(
-        self, client_id: int, document_ids: list[int], *, idempotency_key: str | None = None
+        self,
+        client_id: int,
+        document_ids: list[int],
+        *,
+        destination: str | None = None,
+        idempotency_key: str | None = None,
     ) -> DocumentActionResponse:
-        """Send Inbox documents to the linked accounting software: a result per document."""
-        body = DocumentIds(document_ids=document_ids).model_dump()
+        """Send Inbox documents to the linked accounting software (``destination`` None) or
+        to another of the client's destinations: a result per document."""
+        body = self._action_body(document_ids, destination)
         response = await self._action(f"/clients/{client_id}/documents/send", body, idempotency_key)
         return self._parse(DocumentActionResponse, response)
 
     async def resend_documents(
-        self, client_id: int, document_ids: list[int], *, idempotency_key: str | None = None
+        self,
+        client_id: int,
+        document_ids: list[int],
+        *,
+        destination: str | None = None,
+        idempotency_key: str | None = None,
     ) -> DocumentActionResponse:
         """Resend Failed documents ("To accountant"): a result per document."""
-        body = DocumentIds(document_ids=document_ids).model_dump()
+        body = self._action_body(document_ids, destination)
         response = await self._action(
             f"/clients/{client_id}/documents/resend", body, idempotency_key
         )
+        return self._parse(DocumentActionResponse, response)
+
+    # --- the firm's documents -------------------------------------------------------------
+
+    async def firm_documents_page(
+        self,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        *,
+        status: DocumentStatus | None = None,
+    ) -> Page[FirmDocument]:
+        """Documents of every client this staff member sees (each names its client)."""
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        if status is not None:
+            params["status"] = str(status)
+        return self._parse_with(_FIRM_DOCUMENT_PAGE, await self._get("/documents", params))
+
+    async def iter_firm_document_pages(
+        self, page_size: int = MAX_PAGE_SIZE, *, status: DocumentStatus | None = None
+    ) -> AsyncIterator[Page[FirmDocument]]:
+        page = 1
+        while True:
+            result = await self.firm_documents_page(page, page_size, status=status)
+            yield result
+            if page >= result.last_page or not result.items:
+                return
+            page += 1
+
+    async def send_firm_documents(
+        self,
+        document_ids: list[int],
+        *,
+        destination: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> DocumentActionResponse:
+        """Send Inbox documents of many clients in one request: a result per document."""
+        body = self._action_body(document_ids, destination)
+        response = await self._action("/documents/send", body, idempotency_key)
+        return self._parse(DocumentActionResponse, response)
+
+    async def resend_firm_documents(
+        self,
+        document_ids: list[int],
+        *,
+        destination: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> DocumentActionResponse:
+        """Resend Failed documents of many clients in one request ("To accountant")."""
+        body = self._action_body(document_ids, destination)
+        response = await self._action("/documents/resend", body, idempotency_key)
         return self._parse(DocumentActionResponse, response)
 
     # --- vault ----------------------------------------------------------------------------

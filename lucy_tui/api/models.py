@@ -295,6 +295,7 @@ class ClientSummary(WireModel):
     peppol_sending: bool = False
     peppol_receiving: bool = False
     inbox_count: int = 0
+    failed_count: int = 0
     plan: Plan
     trial_ends_on: date | None = None
     hidden: bool = False
@@ -416,8 +417,23 @@ class Document(WireModel):
     destination: str | None = None
 
 
+class FirmDocument(Document):
+    """A document in a firm-wide list (``GET /documents``): it names its client."""
+
+    client_name: str
+
+
+# An integration id as a request names it (a slug such as "dropbox-archive").
+IntegrationId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")]
+
+
 class DocumentIds(WireModel):
+    """What a send or resend acts on, and where it goes: ``destination`` None (or the
+    client's package id) is the linked accounting package; another is one of the client's
+    enabled other destinations (an Integration id of category destination)."""
+
     document_ids: list[Id] = Field(min_length=1, max_length=MAX_BULK_DOCUMENTS)
+    destination: IntegrationId | None = None
 
 
 class DocumentActionResult(WireModel):
@@ -425,10 +441,39 @@ class DocumentActionResult(WireModel):
     outcome: ActionOutcome
     status: DocumentStatus | None = None  # the document's status after the action
     message: str = ""
+    client_id: int | None = None  # None when the document was not found
+    destination: str | None = None  # the name of where it went (or was refused for)
+
+
+class ClientDocumentCounts(WireModel):
+    """A client's document counts after an action, as the client list shows them."""
+
+    client_id: int
+    inbox_count: int
+    failed_count: int
 
 
 class DocumentActionResponse(WireModel):
     results: list[DocumentActionResult]
+    clients: list[ClientDocumentCounts] = []  # every client the action changed
+
+
+class DocumentDelivery(WireModel):
+    """One attempt to deliver a document: when, where, by whom, and how it went."""
+
+    performed_at: datetime
+    destination_id: str | None = None
+    destination: str | None = None  # its name; None when no package was linked
+    category: IntegrationCategory | None = None
+    staff_name: str | None = None
+    success: bool
+    message: str = ""
+
+
+class DocumentDetail(Document):
+    """A document as it is opened: with its delivery history, the newest first."""
+
+    deliveries: list[DocumentDelivery] = []
 
 
 # --- vault --------------------------------------------------------------------------------

@@ -176,6 +176,10 @@ ROWS = [
     Row("GET", "/integrations", 200, 200),
     Row("GET", "/clients", 200, 200),
     Row("POST", "/clients", 201, 201, body=NEW_CLIENT),
+    # the firm's documents: only visible clients' (test_firm_documents checks the contents)
+    Row("GET", "/documents", 200, 200),
+    Row("POST", "/documents/send", 200, 200, {"document_ids": [1]}),
+    Row("POST", "/documents/resend", 200, 200, {"document_ids": [1]}),
     # a client file
     Row("GET", "/clients/{id}", 200, VISIBLE_ONLY),
     Row("PATCH", "/clients/{id}", 200, VISIBLE_ONLY, {"name": "Renamed BV"}, "/clients/{id}"),
@@ -236,6 +240,13 @@ ROWS = [
         200,
         VISIBLE_ONLY,
         prepare=lambda s: {"body": {"document_ids": [s.document(DocumentStatus.FAILED)]}},
+    ),
+    Row(
+        "GET",
+        "/clients/{id}/documents/{document_id}",
+        200,
+        VISIBLE_ONLY,
+        prepare=lambda s: {"document_id": s.document(DocumentStatus.FAILED)},
     ),
     Row("GET", "/clients/{id}/vault", 200, VISIBLE_ONLY),
     Row("POST", "/clients/{id}/vault", 201, (201, 404, 404), upload=True),

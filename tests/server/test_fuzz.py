@@ -79,6 +79,10 @@ OPERATIONS = [
     ("GET", "/clients/{client_id}/documents"),
     ("POST", "/clients/{client_id}/documents/send"),
     ("POST", "/clients/{client_id}/documents/resend"),
+    ("GET", "/clients/{client_id}/documents/{document_id}"),
+    ("GET", "/documents"),
+    ("POST", "/documents/send"),
+    ("POST", "/documents/resend"),
     ("GET", "/clients/{client_id}/vault"),
     ("POST", "/clients/{client_id}/vault"),
     ("GET", "/clients/{client_id}/vault/{file_id}"),
@@ -99,6 +103,7 @@ EXISTING_IDS = {
     "client_id": st.integers(1, SMALL_FIRM + 2),
     "file_id": st.integers(1, 40),
     "user_id": st.integers(1, 80),
+    "document_id": st.integers(1, 600),
 }
 HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300).map(
     str.strip

@@ -8,7 +8,7 @@ concurrent resends with one key in-process, a key still in progress (409), a 500
 the key (tests/server/test_idempotency.py); concurrent resends with different keys
 (tests/server/test_concurrency.py).
 
-Here: a *send* whose answer is lost; a retry after a timeout while the server is still
+Here: a *send* whose answer is lost, and a resend across clients (the firm's queue); a retry after a timeout while the server is still
 delivering (it waits for the first answer and replays it); the same key sent at once by
 several tasks in-process, by several threads over real HTTP against ``lucy-server serve``,
 and by threads spread over two ``lucy-server serve`` processes sharing one database.
@@ -38,8 +38,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from lucy_server import db
-from lucy_server.routes import documents as documents_route
+from lucy_server import db, sending
 from lucy_server.seed import ADMIN_EMAIL, DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.models import ActionOutcome, DocumentActionResponse
@@ -146,6 +145,31 @@ async def test_a_send_whose_answer_was_lost_is_delivered_once(
     assert records_of_key(server_app, lost.headers["Idempotency-Key"]) == 1
 
 
+async def test_a_resend_across_clients_whose_answer_was_lost_is_delivered_once(
+    typed: LucyClient, wire: LosingTransport, server_app: FastAPI, cases: dict[str, int]
+) -> None:
+    """Issue 9: the firm's queue resends documents of many clients in one request."""
+    database = database_of(server_app)
+    ids = [
+        document_id
+        for case in ("rich", "ftp_package", "no_package", "many_failed")
+        for document_id in document_ids(database, cases[case], "failed")
+    ]
+    start = len(wire.exchanges)
+    wire.lose = 1
+    result = await typed.resend_firm_documents(ids)
+
+    (lost, lost_answer), (retry, replayed) = wire.since(start)
+    assert lost.headers["Idempotency-Key"] == retry.headers["Idempotency-Key"]
+    assert "idempotent-replayed" not in lost_answer.headers
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert result == DocumentActionResponse.model_validate_json(lost_answer.content)
+    assert len({r.client_id for r in result.results}) == 4
+    assert ActionOutcome.SENT in {r.outcome for r in result.results}
+    assert deliveries_of(database, ids) == {i: 1 for i in ids}
+    assert records_of_key(server_app, lost.headers["Idempotency-Key"]) == 1
+
+
 class TimesOutFirst(httpx.AsyncBaseTransport):
     """The first POST times out on the client's side while the server goes on with it
     (held at the delivery until the client's retry arrives)."""
@@ -176,14 +200,14 @@ async def test_a_retry_after_a_timeout_waits_for_the_first_and_replays_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     delivering, go_on = threading.Event(), threading.Event()
-    deliver = documents_route.deliver
+    deliver = sending.deliver
 
     def held(*args: Any, **kwargs: Any) -> Any:
         delivering.set()
         assert go_on.wait(timeout=30), "the retry never came"
         return deliver(*args, **kwargs)
 
-    monkeypatch.setattr(documents_route, "deliver", held)
+    monkeypatch.setattr(sending, "deliver", held)
     client_id = cases["ftp_package"]
     ids = document_ids(database_of(server_app), client_id, "inbox")
     assert ids
@@ -374,12 +398,12 @@ CRASHING_SERVER = """
 import asyncio, os, sys
 import httpx
 from lucy_server.app import create_app
-from lucy_server.routes import documents
+from lucy_server import sending
 
 def crash(*args, **kwargs):
     os._exit(3)  # the process dies in the middle of the delivery, nothing cleaned up
 
-documents.deliver = crash
+sending.deliver = crash
 app = create_app(sys.argv[1])
 
 async def main():
