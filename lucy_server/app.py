@@ -13,6 +13,8 @@ from lucy_server import db, idempotency, instances, openapi
 from lucy_server.catalogue import install_catalogue
 from lucy_server.errors import install_error_handlers
 from lucy_server.limits import BodySizeLimitMiddleware
+from lucy_server.peppol.service import backfill_lookups
+from lucy_server.peppol.settings import PeppolSettings
 from lucy_server.routes import (
     auth,
     banking,
@@ -36,16 +38,21 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     token_ttl: timedelta = timedelta(hours=12),
+    peppol_settings: PeppolSettings | None = None,
 ) -> FastAPI:
     """The API over ``database`` (an Engine, a SQLAlchemy URL or a SQLite file path).
 
     The schema and the integrations catalogue are created here, not in a lifespan handler,
     so the app works under ``httpx.ASGITransport`` (which runs no lifespan).
+
+    ``peppol_settings``: how clients are looked up on the Peppol network; None: not at all (the
+    stored results only; ``lucy-server serve`` reads the settings from the environment).
     """
     engine = database if isinstance(database, Engine) else db.make_engine(database)
     db.create_schema(engine)
     with db.write_tx(engine) as conn:
         install_catalogue(conn)
+        backfill_lookups(conn)
 
     app = FastAPI(
         title="Lucy API",
@@ -61,6 +68,7 @@ def create_app(
         clock=clock,
         token_ttl=token_ttl,
         instance=instances.register(engine, clock()),
+        peppol_settings=peppol_settings or PeppolSettings(),
     )
     app.state.lucy = state
     install_error_handlers(app)

@@ -8,9 +8,13 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from lucy_server.peppol.settings import PeppolSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -52,7 +56,68 @@ def _parser() -> argparse.ArgumentParser:
             "client address. Default: none, X-Forwarded-For is ignored"
         ),
     )
+    peppol = serve.add_argument_group(
+        "Peppol lookups",
+        "Where clients are looked up on the Peppol network (each flag overrides its "
+        "LUCY_PEPPOL_* environment variable)",
+    )
+    peppol.add_argument(
+        "--peppol-lookup",
+        choices=("on", "off"),
+        default=None,
+        help="look clients up on the network (LUCY_PEPPOL_LOOKUP; default on)",
+    )
+    peppol.add_argument(
+        "--peppol-sml-zone",
+        default=None,
+        metavar="ZONE",
+        help=(
+            "the SML's DNS zone (LUCY_PEPPOL_SML_ZONE; default the production network's "
+            "edelivery.tech.ec.europa.eu; the test network's is acc.edelivery.tech.ec.europa.eu)"
+        ),
+    )
+    peppol.add_argument(
+        "--peppol-resolver",
+        default=None,
+        metavar="HOST:PORT",
+        help="the DNS server to ask (LUCY_PEPPOL_RESOLVER; default the system's)",
+    )
+    peppol.add_argument(
+        "--peppol-own-smp",
+        default=None,
+        metavar="HOST",
+        help="the host name of Lucy's own SMP: registrations there are 'registered here' "
+        "(LUCY_PEPPOL_OWN_SMP)",
+    )
+    peppol.add_argument(
+        "--peppol-allow-http",
+        action="store_const",
+        const="on",
+        default=None,
+        help="tests only: accept SMPs over plain http (LUCY_PEPPOL_ALLOW_HTTP=1)",
+    )
+    peppol.add_argument(
+        "--peppol-cache-seconds",
+        default=None,
+        metavar="SECONDS",
+        help="a bulk re-check keeps results younger than this (LUCY_PEPPOL_CACHE_SECONDS; 900)",
+    )
     return parser
+
+
+def peppol_settings(args: argparse.Namespace) -> PeppolSettings:
+    """The environment's Peppol settings with the command line's flags over them (lookups
+    on unless switched off). Raises SettingError for a value that cannot be understood."""
+    from lucy_server.peppol.settings import PeppolSettings
+
+    return PeppolSettings.from_env(lookup_default=True).with_values(
+        lookup=args.peppol_lookup,
+        sml_zone=args.peppol_sml_zone,
+        resolver=args.peppol_resolver,
+        own_smp=args.peppol_own_smp,
+        allow_http=args.peppol_allow_http,
+        cache_seconds=args.peppol_cache_seconds,
+    )
 
 
 def _is_empty(engine: Engine) -> bool:
@@ -90,13 +155,25 @@ def _serve(args: argparse.Namespace) -> int:
 
     from lucy_server.app import create_app
     from lucy_server.db import make_engine
+    from lucy_server.peppol.settings import SettingError
     from lucy_server.seed import seed_demo
 
+    try:
+        peppol = peppol_settings(args)
+    except SettingError as exc:
+        print(f"lucy-server: {exc}", file=sys.stderr)
+        return 2
     engine = make_engine(args.db)
     if args.demo and _is_empty(engine):
         firm = seed_demo(engine)
         print(f"Seeded the demo firm ({firm.clients} clients) into {args.db}.", flush=True)
-    app = create_app(engine)
+    app = create_app(engine, peppol_settings=peppol)
+    print(peppol.describe(), flush=True)
+    if peppol.lookup and not peppol.own_smp:
+        logging.getLogger("lucy_server").warning(
+            "LUCY_PEPPOL_OWN_SMP is not set: every client found registered on the Peppol "
+            "network will count as registered with another provider"
+        )
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("lucy_server").warning(
             "serving on %s: reachable from other machines; use HTTPS in front of it", args.host

@@ -28,13 +28,17 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     inspect,
+    select,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import DateTime, TypeDecorator
+
+from lucy_tui.api.folding import fold
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -111,6 +115,8 @@ clients = Table(
     Column("trial_ends_on", Date),
     Column("hidden", Boolean, nullable=False, default=False),
     Column("contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
+    # no longer written: merged into contact_id at start (upgrade_data); kept because
+    # SQLite cannot drop a column that references another table
     Column("client_contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
     Column("street", String(200), nullable=False, default=""),
     Column("postal_code", String(20), nullable=False, default=""),
@@ -171,6 +177,25 @@ peppol_registrations = Table(
     Column("registered_elsewhere", Boolean, nullable=False, default=False),
     Column("other_provider", String(100)),
     Column("version", Integer, nullable=False, default=1),
+)
+
+# What the Peppol network said about a client (lucy_server.peppol): the last good result
+# (state, provider... and checked_at) and, apart from it, the latest failure: a failed lookup
+# never changes the last good result, it only makes it stale. No row: never checked.
+peppol_lookups = Table(
+    "peppol_lookups",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(30)),  # the last good state; NULL while none was found
+    Column("participant_id", String(40)),
+    Column("provider", String(200)),
+    Column("seat_id", String(200)),
+    Column("smp_host", String(300)),
+    Column("access_point_url", String(500)),
+    Column("note", String(300)),  # what could not be read in the last good result
+    Column("checked_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),  # the latest lookup failed at (NULL: it did not)
+    Column("failure", String(300)),
 )
 
 allowed_senders = Table(
@@ -436,6 +461,40 @@ def _configure_sqlite(engine: Engine) -> None:
 def create_schema(engine: Engine) -> None:
     metadata.create_all(engine)
     upgrade_schema(engine)
+    upgrade_data(engine)
+
+
+def upgrade_data(engine: Engine) -> None:
+    """Bring the data of an older database to today's rules; does nothing the second time.
+
+    - One contact person (issue 11): the client-facing contact, where one was set, becomes
+      the client's contact (``contact_id``, the list's column); ``client_contact_id`` is no
+      longer written and is emptied here.
+    - Names sort without accents or case (``folding.fold``): ``sort_name`` made again
+      where an older version casefolded only.
+    """
+    with write_tx(engine) as conn:
+        conn.execute(
+            clients.update()
+            .where(clients.c.client_contact_id.is_not(None))
+            .values(
+                contact_id=clients.c.client_contact_id,
+                client_contact_id=None,
+                version=clients.c.version + 1,
+            )
+        )
+        stale = [
+            {"row_id": row.id, "key": fold(row.name)}
+            for row in conn.execute(select(clients.c.id, clients.c.name, clients.c.sort_name))
+            if row.sort_name != fold(row.name)
+        ]
+        if stale:
+            conn.execute(
+                clients.update()
+                .where(clients.c.id == bindparam("row_id"))
+                .values(sort_name=bindparam("key")),
+                stale,
+            )
 
 
 def upgrade_schema(engine: Engine) -> None:

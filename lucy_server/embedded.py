@@ -7,6 +7,7 @@ the keyboard and the database belong to the same local user.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from lucy_server import db
 from lucy_server.app import create_app
 from lucy_server.auth import open_session
+from lucy_server.peppol.settings import PeppolSettings, SettingError
 from lucy_server.seed import seed_demo
 
 SESSION_TTL = timedelta(days=7)
@@ -51,8 +53,19 @@ def open_demo(database: Path, email: str) -> tuple[FastAPI, str, bool]:
     """
     created = ensure_demo_firm(database)
     engine = db.make_engine(database)
-    app = create_app(engine)
+    app = create_app(engine, peppol_settings=embedded_peppol_settings())
     return app, demo_session(engine, email), created
+
+
+def embedded_peppol_settings() -> PeppolSettings:
+    """The demo firm looks nobody up on the network (its results were seeded), unless the
+    LUCY_PEPPOL_* environment says otherwise; a setting that cannot be understood is logged
+    and the lookups stay off."""
+    try:
+        return PeppolSettings.from_env(lookup_default=False)
+    except SettingError as exc:
+        logging.getLogger("lucy_server").warning("%s; Peppol lookups stay off", exc)
+        return PeppolSettings()
 
 
 def demo_session(engine: Engine, email: str) -> str:

@@ -22,6 +22,7 @@ from lucy_server.catalogue import ACCOUNTING_IDS, BY_ID, DESTINATION_IDS, instal
 from lucy_server.delivery import NO_PACKAGE_REASON, NO_TYPE_REASON
 from lucy_server.security import hash_password
 from lucy_tui.api import validation
+from lucy_tui.api.folding import fold
 from lucy_tui.api.models import (
     INVITATION_DAYS,
     TRIAL_DAYS,
@@ -238,6 +239,15 @@ SUPPLIERS = (
     "Sodexo",
 )
 PEPPOL_PROVIDERS = ("Hermes", "Billit", "Unifiedpost", "Basware", "Banqup")
+# The demo's Peppol lookups (no network): each provider's seat id and SMP host, made up.
+DEMO_SEATS = {
+    "Hermes": ("PBE000001", "smp.hermes.demo.example"),
+    "Billit": ("PBE000102", "smp.billit.demo.example"),
+    "Unifiedpost": ("PBE000203", "smp.unifiedpost.demo.example"),
+    "Basware": ("PFI000304", "smp.basware.demo.example"),
+    "Banqup": ("PBE000405", "smp.banqup.demo.example"),
+}
+DEMO_OWN_SMP = "smp.lucy.demo.example"
 REJECT_REASONS = (
     "duplicate invoice number",
     "the supplier's VAT number is unknown in the ledger",
@@ -270,7 +280,7 @@ class Spec:
     teams: tuple[str, ...] = ("North",)
     hidden: bool = False
     contact: int | None = 0  # index into STAFF
-    client_contact: int | None = 0
+    client_contact: int | None = 0  # the client-facing one: wins over ``contact`` when set
     activated_days_ago: int = 200
     invited_days_ago: int = 220
     sending: bool = True
@@ -290,6 +300,11 @@ class Spec:
     vault: int = 0
     senders: int = 0
     case: str | None = None
+
+    @property
+    def merged_contact(self) -> int | None:
+        """The one contact person: the client-facing one where set, else the other."""
+        return self.client_contact if self.client_contact is not None else self.contact
 
 
 @dataclass
@@ -685,6 +700,44 @@ def _fake_pdf(title: str) -> bytes:
     )
 
 
+def _demo_lookup(
+    client_id: int, spec: Spec, receiving: bool, enterprise: str, now: datetime
+) -> dict[str, Any] | None:
+    """What the demo's Peppol lookup found, derived from the client (no random draw, so the
+    rest of the demo firm stays as it was): elsewhere with its provider, here when receiving,
+    else not registered, a third never checked; one lookup in 23 failed after a good one."""
+    checked_at = now - timedelta(days=client_id % 20, hours=client_id % 9)
+    failed = client_id % 23 == 0
+    row: dict[str, Any] = {
+        "client_id": client_id,
+        "participant_id": validation.peppol_participant_id(enterprise),
+        "provider": None,
+        "seat_id": None,
+        "smp_host": None,
+        "access_point_url": None,
+        "note": None,
+        "checked_at": checked_at,
+        "failed_at": now - timedelta(hours=2) if failed else None,
+        "failure": "DNS timeout: the SML did not answer within 4 s" if failed else None,
+    }
+    if spec.elsewhere is not None:
+        seat, host = DEMO_SEATS.get(spec.elsewhere, ("PBE000999", "smp.demo.example"))
+        row.update(
+            state="registered_elsewhere",
+            provider=spec.elsewhere,
+            seat_id=seat,
+            smp_host=host,
+            access_point_url=f"https://{host.replace('smp.', 'ap.', 1)}/as4",
+        )
+    elif receiving:
+        row.update(state="registered_here", smp_host=DEMO_OWN_SMP)
+    elif client_id % 3 == 0:
+        return None
+    else:
+        row.update(state="not_registered", participant_id=None)
+    return row
+
+
 def _client_rows(
     rng: random.Random,
     out: _Rows,
@@ -794,16 +847,16 @@ def _client_rows(
         {
             "id": client_id,
             "name": spec.name,
-            "sort_name": spec.name.casefold(),
+            "sort_name": fold(spec.name),
             "enterprise_number": enterprise,
             "vat_number": vat,
             "status": spec.status.value,
             "plan": spec.plan.value,
             "trial_ends_on": trial_ends_on,
             "hidden": spec.hidden,
-            "contact_id": staff_ids[spec.contact] if spec.contact is not None else None,
-            "client_contact_id": (
-                staff_ids[spec.client_contact] if spec.client_contact is not None else None
+            # one contact person (issue 11): the client-facing one where the spec names one
+            "contact_id": (
+                staff_ids[contact] if (contact := spec.merged_contact) is not None else None
             ),
             "street": street,
             "postal_code": postal,
@@ -869,6 +922,9 @@ def _client_rows(
             "version": 1,
         },
     )
+    lookup = _demo_lookup(client_id, spec, receiving, enterprise, now)
+    if lookup is not None:
+        out.add("peppol_lookups", lookup)
     for position in range(spec.senders):
         supplier = rng.choice(SUPPLIERS).lower().replace(" ", "").replace(".", "")
         out.add(
@@ -971,6 +1027,7 @@ _INSERT_ORDER = (
     "client_teams",
     "client_users",
     "peppol_registrations",
+    "peppol_lookups",
     "allowed_senders",
     "client_integrations",
     "client_destinations",

@@ -11,6 +11,8 @@ from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from lucy_server.instances import Instance, this_process
+from lucy_server.peppol.service import PeppolService
+from lucy_server.peppol.settings import PeppolSettings
 from lucy_server.ratelimit import LoginLimits
 
 
@@ -25,6 +27,11 @@ class ServerState:
     token_ttl: timedelta = timedelta(hours=12)
     limiter: LoginLimits = field(default_factory=LoginLimits)
     instance: Instance = field(default_factory=this_process)
+    peppol_settings: PeppolSettings = field(default_factory=PeppolSettings)
+    peppol: PeppolService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.peppol = PeppolService(self.engine, self.peppol_settings, self.clock)
 
     def now(self) -> datetime:
         """The current time, aware and in UTC (a naive clock is taken as UTC)."""

@@ -11,13 +11,13 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.denorm import split_names
 from lucy_server.errors import not_found
-from lucy_tui.api.models import Address, ClientDetail, StaffRef, Team
+from lucy_tui.api.models import Address, ClientDetail, Team
 
 LUCY_EMAIL_DOMAIN = "app.getlucy.ai"
 
 _c = db.clients
 _contact = db.staff.alias("contact")
-_client_contact = db.staff.alias("client_contact")
+_lookup = db.peppol_lookups
 
 SUMMARY_COLUMNS = (
     _c.c.id,
@@ -37,9 +37,22 @@ SUMMARY_COLUMNS = (
     _c.c.version,
     _c.c.team_names,
     _c.c.integration_names,
+    _lookup.c.state.label("peppol_state"),
+    _lookup.c.failed_at.label("peppol_failed_at"),
 )
 
-SUMMARY_FROM = _c.outerjoin(_contact, _contact.c.id == _c.c.contact_id)
+SUMMARY_FROM = _c.outerjoin(_contact, _contact.c.id == _c.c.contact_id).outerjoin(
+    _lookup, _lookup.c.client_id == _c.c.id
+)
+
+
+def peppol_network(state: str | None, failed_at: object) -> dict[str, Any]:
+    """A client's Peppol network fields of the list: the last good lookup's state (else the
+    failure, else unchecked), and whether a later lookup failed (that result is stale)."""
+    if state is not None:
+        return {"peppol_network": state, "peppol_stale": failed_at is not None}
+    failed = failed_at is not None
+    return {"peppol_network": "lookup_failed" if failed else "unchecked", "peppol_stale": False}
 
 
 def lucy_email(vat_number: str) -> str:
@@ -56,6 +69,7 @@ def summary_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
         item = dict(zip(keys, row, strict=True))
         item["team_names"] = split_names(item["team_names"])
         item["integrations"] = split_names(item.pop("integration_names"))
+        item.update(peppol_network(item.pop("peppol_state"), item.pop("peppol_failed_at")))
         items.append(item)
     return items
 
@@ -83,9 +97,9 @@ def client_summaries(
     rows = conn.execute(
         select(*SUMMARY_COLUMNS)
         .select_from(
-            page_ids.join(_c, _c.c.id == page_ids.c.id).outerjoin(
-                _contact, _contact.c.id == _c.c.contact_id
-            )
+            page_ids.join(_c, _c.c.id == page_ids.c.id)
+            .outerjoin(_contact, _contact.c.id == _c.c.contact_id)
+            .outerjoin(_lookup, _lookup.c.client_id == _c.c.id)
         )
         .order_by(_c.c.sort_name, _c.c.id)
     ).all()
@@ -100,16 +114,12 @@ def client_detail(conn: Connection, client_id: int) -> ClientDetail:
             _c.c.postal_code,
             _c.c.city,
             _c.c.country,
-            _c.c.client_contact_id,
-            _client_contact.c.name.label("client_contact_name"),
             _c.c.created_at,
             _c.c.invited_at,
             _c.c.invitation_expires_at,
             _c.c.activated_at,
         )
-        .select_from(
-            SUMMARY_FROM.outerjoin(_client_contact, _client_contact.c.id == _c.c.client_contact_id)
-        )
+        .select_from(SUMMARY_FROM)
         .where(_c.c.id == client_id)
     ).first()
     if row is None:
@@ -120,11 +130,6 @@ def client_detail(conn: Connection, client_id: int) -> ClientDetail:
         .where(db.client_teams.c.client_id == client_id)
         .order_by(db.teams.c.name)
     ).all()
-    client_contact = (
-        StaffRef(id=row.client_contact_id, name=row.client_contact_name)
-        if row.client_contact_id is not None
-        else None
-    )
     return ClientDetail(
         id=row.id,
         name=row.name,
@@ -143,12 +148,12 @@ def client_detail(conn: Connection, client_id: int) -> ClientDetail:
         trial_ends_on=row.trial_ends_on,
         hidden=row.hidden,
         version=row.version,
+        **peppol_network(row.peppol_state, row.peppol_failed_at),
         address=Address(
             street=row.street, postal_code=row.postal_code, city=row.city, country=row.country
         ),
         lucy_email=lucy_email(row.vat_number),
         teams=[Team(id=t.id, name=t.name) for t in team_rows],
-        client_contact=client_contact,
         created_at=row.created_at,
         invited_at=row.invited_at,
         invitation_expires_at=row.invitation_expires_at,

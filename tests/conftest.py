@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +11,13 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+
+# No test looks anyone up on the real Peppol network: a `lucy-server serve` started by a test
+# inherits this, and the embedded server's default is off. Tests of the lookup start their own
+# DNS and SMP servers on 127.0.0.1 (tests/peppol_fakes.py) and say so.
+for _name in [name for name in os.environ if name.startswith("LUCY_PEPPOL_")]:
+    del os.environ[_name]
+os.environ["LUCY_PEPPOL_LOOKUP"] = "off"
 
 SEED_TODAY = date(2026, 11, 27)
 SEED_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

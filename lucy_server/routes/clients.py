@@ -22,6 +22,7 @@ from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.views import client_detail, client_summaries
 from lucy_server.visibility import visible_clause, visible_client
 from lucy_tui.api import validation
+from lucy_tui.api.folding import fold
 from lucy_tui.api.models import (
     INVITATION_DAYS,
     MAX_ID,
@@ -57,7 +58,7 @@ def list_filters(
         raise field_error("q", "The search text contains control characters")
     if q and q.strip():
         needle = q.strip()
-        pattern = f"%{_escape_like(needle.casefold())}%"
+        pattern = f"%{_escape_like(fold(needle))}%"
         alternatives = [_c.c.sort_name.like(pattern, escape="\\")]
         compact = re.sub(r"[\s./-]", "", needle).lower().removeprefix("be")
         if compact.isdigit():
@@ -158,7 +159,7 @@ def insert_client(
             conn.execute(
                 _c.insert().values(
                     name=body.name,
-                    sort_name=body.name.casefold(),
+                    sort_name=fold(body.name),
                     enterprise_number=enterprise,
                     vat_number=vat,
                     status=ClientStatus.CREATED.value,
@@ -227,6 +228,9 @@ def create_client(
     with db.write_tx(state.engine) as conn:
         client_id = insert_client(conn, body, now=state.now())
         detail = client_detail(conn, client_id)
+    # Who the new client is registered with on Peppol: asked in the background, so the
+    # answer never waits for the network.
+    state.peppol.check_in_background(client_id, detail.enterprise_number)
     set_etag(response, detail.version)
     response.headers["Location"] = f"/api/v1/clients/{client_id}"
     return detail
@@ -271,14 +275,14 @@ def patch_client(
         if not principal.is_admin:
             if "hidden" in present:
                 raise forbidden("Only an admin can hide a client from employees or show it again")
-            if "client_contact_id" in present:
-                raise forbidden("Only an admin can change the client-facing contact person")
+            if "contact_id" in present:
+                raise forbidden("Only an admin can change the Client-Facing Contact Person")
         expected = required_versions(request)
         check_version(expected, row.version, "This client")
         values: dict[str, Any] = {}
         if "name" in present and body.name is not None and body.name != row.name:
             values["name"] = body.name
-            values["sort_name"] = body.name.casefold()
+            values["sort_name"] = fold(body.name)
         if "plan" in present and body.plan is not None and body.plan.value != row.plan:
             values["plan"] = body.plan.value
             if body.plan is Plan.TRIAL and row.status == ClientStatus.ACTIVE.value:
@@ -288,9 +292,6 @@ def patch_client(
         if "contact_id" in present and body.contact_id != row.contact_id:
             check_staff_id(conn, body.contact_id, "contact_id")
             values["contact_id"] = body.contact_id
-        if "client_contact_id" in present and body.client_contact_id != row.client_contact_id:
-            check_staff_id(conn, body.client_contact_id, "client_contact_id")
-            values["client_contact_id"] = body.client_contact_id
         if "hidden" in present and body.hidden is not None and body.hidden != row.hidden:
             values["hidden"] = body.hidden
         teams_changed = False

@@ -49,6 +49,10 @@ from lucy_tui.api.models import (
     InvoiceSettingsUpdate,
     LoginResponse,
     Page,
+    PeppolActivation,
+    PeppolActivationResponse,
+    PeppolLookupRequest,
+    PeppolLookupResponse,
     PeppolRegistration,
     PeppolUpdate,
     Plan,
@@ -61,6 +65,8 @@ from lucy_tui.api.models import (
 API = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+# A Peppol lookup asks DNS and an SMP on the server's side: give it time to answer.
+LOOKUP_TIMEOUT = httpx.Timeout(90.0, connect=5.0)
 RETRY_STATUSES = frozenset({502, 503, 504})
 # A POST whose key is still being handled on the server (409 idempotency_in_progress) is asked
 # again this many times, waiting Retry-After (or the backoff) doubled each time, at most 8 s.
@@ -229,12 +235,17 @@ class LucyClient:
         return await self._request("GET", path, params=params, retry=True)
 
     async def _action(
-        self, path: str, json: Any = None, idempotency_key: str | None = None
+        self,
+        path: str,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        *,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """A POST action: it carries an Idempotency-Key, the same on every retry."""
         key = idempotency_key or uuid.uuid4().hex
         return await self._request(
-            "POST", path, json=json, headers={"Idempotency-Key": key}, retry=True
+            "POST", path, json=json, headers={"Idempotency-Key": key}, retry=True, timeout=timeout
         )
 
     async def _versioned(
@@ -381,6 +392,37 @@ class LucyClient:
         body = PeppolUpdate(sending=sending, receiving=receiving)
         response = await self._versioned("PUT", f"/clients/{client_id}/peppol", body, version)
         return self._parse(PeppolRegistration, response)
+
+    async def lookup_peppol(self, client_id: int) -> PeppolRegistration:
+        """Look the client up on the Peppol network now; the registration with the result."""
+        response = await self._action(
+            f"/clients/{client_id}/peppol/lookup", None, timeout=LOOKUP_TIMEOUT
+        )
+        return self._parse(PeppolRegistration, response)
+
+    async def check_peppol(
+        self, client_ids: list[int], *, force: bool = False
+    ) -> PeppolLookupResponse:
+        """Re-check many clients on the network (at most MAX_BULK_LOOKUPS): a result each."""
+        body = PeppolLookupRequest(client_ids=client_ids, force=force).model_dump()
+        response = await self._action("/peppol/lookups", body, timeout=LOOKUP_TIMEOUT)
+        return self._parse(PeppolLookupResponse, response)
+
+    async def activate_peppol(
+        self,
+        client_ids: list[int],
+        *,
+        sending: bool,
+        receiving: bool,
+        idempotency_key: str | None = None,
+    ) -> PeppolActivationResponse:
+        """Switch sending and/or receiving on for many clients in one request: a result each
+        (those registered with another provider are skipped when receiving is asked)."""
+        body = PeppolActivation(client_ids=client_ids, sending=sending, receiving=receiving)
+        response = await self._action(
+            "/peppol/registrations", body.model_dump(), idempotency_key, timeout=UPLOAD_TIMEOUT
+        )
+        return self._parse(PeppolActivationResponse, response)
 
     async def allowed_senders(self, client_id: int) -> AllowedSenders:
         response = await self._get(f"/clients/{client_id}/allowed-senders")

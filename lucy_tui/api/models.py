@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from lucy_tui.api import validation
 
@@ -27,6 +28,8 @@ MAX_ALLOWED_SENDERS = 100
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_BULK_DOCUMENTS = 5000
+MAX_BULK_CLIENTS = 50_000  # clients in one Peppol activation
+MAX_BULK_LOOKUPS = 200  # clients re-checked on the network in one request
 VAULT_MAX_BYTES = 25 * 1024 * 1024
 VAULT_MAX_NAME_LENGTH = validation.VAULT_MAX_NAME_LENGTH
 # What the vault accepts: extension -> content type, and the first bytes the kinds with a
@@ -108,6 +111,27 @@ _PLAN_LABELS = {
     Plan.BILLING: "Lucy Billing",
     Plan.BUSINESS: "Lucy Business",
     Plan.BUSINESS_PRO: "Lucy Business Pro",
+}
+
+
+class PeppolLookupState(StrEnum):
+    UNCHECKED = "unchecked"
+    REGISTERED_HERE = "registered_here"
+    REGISTERED_ELSEWHERE = "registered_elsewhere"
+    NOT_REGISTERED = "not_registered"
+    LOOKUP_FAILED = "lookup_failed"
+
+    @property
+    def label(self) -> str:
+        return PEPPOL_STATE_LABELS[self]
+
+
+PEPPOL_STATE_LABELS = {
+    PeppolLookupState.UNCHECKED: "Not checked yet",
+    PeppolLookupState.REGISTERED_HERE: "Registered here",
+    PeppolLookupState.REGISTERED_ELSEWHERE: "Registered elsewhere",
+    PeppolLookupState.NOT_REGISTERED: "Not registered",
+    PeppolLookupState.LOOKUP_FAILED: "Check failed",
 }
 
 
@@ -296,6 +320,10 @@ class ClientSummary(WireModel):
     peppol_receiving: bool = False
     inbox_count: int = 0
     failed_count: int = 0
+    # where the last good Peppol lookup found the client (unchecked: never found yet), and
+    # whether the latest lookup failed (that result is then stale)
+    peppol_network: PeppolLookupState = PeppolLookupState.UNCHECKED
+    peppol_stale: bool = False
     plan: Plan
     trial_ends_on: date | None = None
     hidden: bool = False
@@ -306,7 +334,6 @@ class ClientDetail(ClientSummary):
     address: Address = Address()
     lucy_email: str
     teams: list[Team] = []
-    client_contact: StaffRef | None = None
     created_at: datetime
     invited_at: datetime | None = None
     invitation_expires_at: datetime | None = None
@@ -352,31 +379,133 @@ class ClientUpdate(WireModel):
     )
     plan: Plan | None = None
     team_ids: list[Id] | None = None
-    contact_id: Id | None = None
-    client_contact_id: Id | None = None  # admins only
+    contact_id: Id | None = None  # the Client-Facing Contact Person: admins only
     hidden: bool | None = None  # admins only
+    # Merged into contact_id (issue 11): refused by name rather than silently ignored, so a
+    # client written for the two fields learns it; not in the schema.
+    client_contact_id: SkipJsonSchema[int | None] = Field(default=None, exclude=True)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
         return None if value is None else validation.clean_name(value)
 
+    @field_validator("client_contact_id", mode="before")
+    @classmethod
+    def _merged(cls, value: object) -> None:
+        raise ValueError(
+            "No longer a field: the Client-Facing Contact Person is contact_id (admins only)"
+        )
+
 
 # --- Peppol -------------------------------------------------------------------------------
+
+
+class PeppolLookup(WireModel):
+    """What the Peppol network said about the client, and when.
+
+    ``state`` is the latest lookup's outcome. When it is ``lookup_failed``, ``message`` says
+    why and the other fields still describe the last good result (``last_good_state``, found
+    at ``checked_at``): that result stands, but is stale.
+    """
+
+    state: PeppolLookupState = PeppolLookupState.UNCHECKED
+    provider: str | None = None  # the access point certificate's organisation (O)
+    seat_id: str | None = None  # its common name (CN), the provider's Peppol seat id
+    smp_host: str | None = None
+    access_point_url: str | None = None
+    participant_id: str | None = None  # the identifier found (0208:... or 9925:...)
+    checked_at: datetime | None = None  # when the last good result was found
+    message: str | None = None
+    last_good_state: PeppolLookupState | None = None
+    failed_at: datetime | None = None  # when the latest lookup failed (state lookup_failed)
+
+    @property
+    def stale(self) -> bool:
+        return self.state is PeppolLookupState.LOOKUP_FAILED and self.last_good_state is not None
+
+    @property
+    def network_state(self) -> PeppolLookupState:
+        """The result in force: the last good one, else the failure, else unchecked."""
+        return self.last_good_state or self.state
 
 
 class PeppolRegistration(WireModel):
     participant_id: str
     sending: bool
     receiving: bool
-    registered_elsewhere: bool = False
+    registered_elsewhere: bool = False  # follows the last good lookup
     other_provider: str | None = None
     version: int
+    lookup: PeppolLookup = PeppolLookup()
 
 
 class PeppolUpdate(WireModel):
     sending: bool
     receiving: bool
+
+
+class PeppolLookupRequest(WireModel):
+    """Re-check clients on the network; results younger than the server's cache lifetime are
+    answered from what is stored unless ``force``."""
+
+    client_ids: list[Id] = Field(min_length=1, max_length=MAX_BULK_LOOKUPS)
+    force: bool = False
+
+
+class PeppolLookupOutcome(StrEnum):
+    CHECKED = "checked"  # asked the network now
+    CACHED = "cached"  # a recent enough result was kept
+    OFF = "off"  # this server does not look clients up (LUCY_PEPPOL_LOOKUP=off)
+    NOT_FOUND = "not_found"  # unknown, or not visible to this staff member
+
+
+class PeppolLookupResult(WireModel):
+    client_id: int
+    outcome: PeppolLookupOutcome
+    lookup: PeppolLookup | None = None
+    registered_elsewhere: bool = False
+    message: str = ""
+
+
+class PeppolLookupResponse(WireModel):
+    results: list[PeppolLookupResult]
+
+
+class PeppolActivation(WireModel):
+    """Switch Peppol sending and/or receiving on for many clients at once (True: switch on;
+    False: leave as it is). Clients registered with another provider are skipped when
+    receiving is asked."""
+
+    client_ids: list[Id] = Field(min_length=1, max_length=MAX_BULK_CLIENTS)
+    sending: bool = False
+    receiving: bool = False
+
+    @model_validator(mode="after")
+    def _something(self) -> PeppolActivation:
+        if not (self.sending or self.receiving):
+            raise ValueError("Ask for sending, receiving or both")
+        return self
+
+
+class PeppolActivationOutcome(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"  # already on
+    SKIPPED = "skipped"  # registered with another provider: receiving cannot be switched on
+    NOT_FOUND = "not_found"
+
+
+class PeppolActivationResult(WireModel):
+    client_id: int
+    outcome: PeppolActivationOutcome
+    sending: bool | None = None  # the registration after the request
+    receiving: bool | None = None
+    provider: str | None = None  # for skipped: who the client is registered with
+    message: str = ""
+
+
+class PeppolActivationResponse(WireModel):
+    results: list[PeppolActivationResult]
 
 
 # --- allowed senders ----------------------------------------------------------------------
