@@ -180,6 +180,9 @@ ROWS = [
     Row("GET", "/documents", 200, 200),
     Row("POST", "/documents/send", 200, 200, {"document_ids": [1]}),
     Row("POST", "/documents/resend", 200, 200, {"document_ids": [1]}),
+    # the firm's Peppol: a result per client, invisible ones answered not_found
+    Row("POST", "/peppol/lookups", 200, 200, {"client_ids": [1]}),
+    Row("POST", "/peppol/registrations", 200, 200, {"client_ids": [1], "sending": True}),
     # a client file
     Row("GET", "/clients/{id}", 200, VISIBLE_ONLY),
     Row("PATCH", "/clients/{id}", 200, VISIBLE_ONLY, {"name": "Renamed BV"}, "/clients/{id}"),
@@ -197,9 +200,9 @@ ROWS = [
         "/clients/{id}",
         200,
         ADMIN_ONLY,
-        {"client_contact_id": 2},
+        {"contact_id": 2},
         "/clients/{id}",
-        variant="client_contact_id",
+        variant="contact_id",
     ),
     Row(
         "POST",
@@ -217,6 +220,9 @@ ROWS = [
         {"sending": False, "receiving": False},
         "/clients/{id}/peppol",
     ),
+    # the matrix's server looks nobody up on the network: 409 peppol_lookup_off once the
+    # client is found visible (test_peppol_api covers the lookup itself)
+    Row("POST", "/clients/{id}/peppol/lookup", 409, (409, 404, 404)),
     Row("GET", "/clients/{id}/allowed-senders", 200, VISIBLE_ONLY),
     Row(
         "PUT",
@@ -271,7 +277,7 @@ ROWS = [
         "/clients/{id}/integrations",
         200,
         VISIBLE_ONLY,
-        {"accounting_package": "octopus", "destinations": []},
+        {"accounting_package": "octopus"},
         "/clients/{id}/integrations",
     ),
     Row("GET", "/clients/{id}/users", 200, VISIBLE_ONLY),
@@ -367,7 +373,15 @@ async def test_authorization_matrix(
     assert response.status_code == want, response.text
     if want >= 400:
         error = response.json()["error"]
-        assert error["code"] == {401: "unauthorized", 403: "forbidden", 404: "not_found"}[want]
+        assert (
+            error["code"]
+            == {
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+                409: "peppol_lookup_off",
+            }[want]
+        )
 
 
 # --- nothing invisible in any list, count or search ---------------------------------------
