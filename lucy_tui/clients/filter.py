@@ -1,6 +1,6 @@
 """The client list's filter language: free words plus ``field:value`` terms.
 
-Examples: ``status:active team:north peppol:off plan:pro inbox:>0 trial:<30d fav``.
+Examples: ``status:active team:north peppol:off plan:pro inbox:>0 failed:>0 trial:<30d fav``.
 Every term must match (AND). A term that cannot be understood is reported in ``hints``
 and ignored, so a half-typed filter never empties the list by surprise.
 """
@@ -13,12 +13,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from lucy_tui.api.models import ClientStatus, Plan
+from lucy_tui.api.folding import fold
+from lucy_tui.api.models import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.clients.rows import ClientRow
 
 Predicate = Callable[[ClientRow], bool]
 
-FIELDS = ("status", "team", "plan", "peppol", "inbox", "trial", "contact")
+FIELDS = ("status", "team", "plan", "peppol", "inbox", "failed", "trial", "contact")
 
 _PLAN_WORDS: dict[str, Plan] = {
     "trial": Plan.TRIAL,
@@ -38,6 +39,13 @@ _PEPPOL: dict[str, Predicate] = {
     "receive": lambda r: r.peppol_receiving,
     "receiving": lambda r: r.peppol_receiving,
     "both": lambda r: r.peppol_sending and r.peppol_receiving,
+    # what the Peppol network says (the last good lookup)
+    "elsewhere": lambda r: r.peppol_network is PeppolLookupState.REGISTERED_ELSEWHERE,
+    "here": lambda r: r.peppol_network is PeppolLookupState.REGISTERED_HERE,
+    "unregistered": lambda r: r.peppol_network is PeppolLookupState.NOT_REGISTERED,
+    "unchecked": lambda r: r.peppol_network
+    in (PeppolLookupState.UNCHECKED, PeppolLookupState.LOOKUP_FAILED),
+    "stale": lambda r: r.peppol_stale or r.peppol_network is PeppolLookupState.LOOKUP_FAILED,
 }
 _COMPARISON = re.compile(r"^(>=|<=|>|<|=)?(\d+)$")
 _TRIAL = re.compile(r"^(>=|<=|>|<|=)?(\d+)d?$")
@@ -97,17 +105,19 @@ def _team(value: str) -> Predicate | str:
         return "team: part of a team name, e.g. team:north"
     if value in ("none", "-"):
         return lambda r: not r.teams
-    return lambda r: value in r.teams.lower()
+    return lambda r: value in fold(r.teams)
 
 
 def _contact(value: str) -> Predicate | str:
     if not value:
         return "contact: part of a staff member's name"
-    return lambda r: value in r.contact.lower()
+    return lambda r: value in fold(r.contact)
 
 
 def _peppol(value: str) -> Predicate | str:
-    return _PEPPOL.get(value) or "peppol: off, on, send or receive"
+    return _PEPPOL.get(value) or (
+        "peppol: off, on, send or receive; elsewhere, here, unregistered, unchecked or stale"
+    )
 
 
 def _inbox(value: str) -> Predicate | str:
@@ -117,6 +127,15 @@ def _inbox(value: str) -> Predicate | str:
     compare = _OPERATORS[match.group(1) or "="]
     number = int(match.group(2))
     return lambda r: compare(r.inbox_count, number)
+
+
+def _failed(value: str) -> Predicate | str:
+    match = _COMPARISON.match(value)
+    if not match:
+        return "failed: a number, e.g. failed:>0 or failed:0"
+    compare = _OPERATORS[match.group(1) or "="]
+    number = int(match.group(2))
+    return lambda r: compare(r.failed_count, number)
 
 
 def _trial(value: str, today: date) -> Predicate | str:
@@ -136,7 +155,8 @@ def _trial(value: str, today: date) -> Predicate | str:
 def parse_filter(text: str, today: date) -> ClientFilter:
     """Parse what the user typed into the filter bar."""
     result = ClientFilter(text=text)
-    for token in text.lower().split():
+    # Accents and case do not matter: "electricite" finds "Électricité" (api.folding).
+    for token in fold(text).split():
         name, colon, value = token.partition(":")
         if name in ("fav", "favs", "favourite", "favourites") and colon:
             result.hints.append("fav takes no value: type fav alone")
@@ -160,6 +180,8 @@ def parse_filter(text: str, today: date) -> ClientFilter:
             parsed = _peppol(value)
         elif name == "inbox":
             parsed = _inbox(value)
+        elif name == "failed":
+            parsed = _failed(value)
         elif name == "trial":
             parsed = _trial(value, today)
         else:

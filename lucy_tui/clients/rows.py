@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from lucy_tui.api.folding import fold
-from lucy_tui.api.models import ClientStatus, ClientSummary, Plan
+from lucy_tui.api.models import ClientStatus, ClientSummary, PeppolLookupState, Plan
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
 
 TRIAL_SOON_DAYS = 7  # a trial ending within this many days stands out
@@ -29,6 +29,7 @@ class Column(StrEnum):
     INTEGRATIONS = "integrations"
     PEPPOL = "peppol"
     INBOX = "inbox"
+    FAILED = "failed"
     PLAN = "plan"
     TRIAL = "trial"
 
@@ -42,6 +43,7 @@ COLUMNS: tuple[ColumnSpec[Column], ...] = (
     ColumnSpec(Column.INTEGRATIONS, "Integrations", 16),
     ColumnSpec(Column.PEPPOL, "Peppol", 11),
     ColumnSpec(Column.INBOX, "Inbox", 6, "right"),
+    ColumnSpec(Column.FAILED, "Failed", 6, "right"),
     ColumnSpec(Column.PLAN, "Plan", 17),
     ColumnSpec(Column.TRIAL, "Trial ends", 11),
 )
@@ -65,7 +67,10 @@ class ClientRow:
     integrations: str
     peppol_sending: bool
     peppol_receiving: bool
+    peppol_network: PeppolLookupState  # the last good lookup's state (or failed, unchecked)
+    peppol_stale: bool  # the latest lookup failed after a good one
     inbox_count: int
+    failed_count: int
     plan: Plan
     trial_ends_on: date | None
     hidden: bool
@@ -101,7 +106,10 @@ class ClientRow:
             integrations=integrations,
             peppol_sending=client.peppol_sending,
             peppol_receiving=client.peppol_receiving,
+            peppol_network=client.peppol_network,
+            peppol_stale=client.peppol_stale,
             inbox_count=client.inbox_count,
+            failed_count=client.failed_count,
             plan=client.plan,
             trial_ends_on=client.trial_ends_on,
             hidden=client.hidden,
@@ -142,6 +150,7 @@ SORT_KEYS: dict[Column, Callable[[ClientRow], Any]] = {
     Column.INTEGRATIONS: lambda row: (fold(row.integrations) or "\uffff", row.name_key),
     Column.PEPPOL: lambda row: (-(row.peppol_sending + row.peppol_receiving), row.name_key),
     Column.INBOX: lambda row: (row.inbox_count, row.name_key),
+    Column.FAILED: lambda row: (row.failed_count, row.name_key),
     Column.PLAN: lambda row: (_PLAN_ORDER[row.plan], row.name_key),
     Column.TRIAL: lambda row: (row.trial_ends_on or _FAR_FUTURE, row.name_key),
 }
@@ -166,6 +175,7 @@ CSV_HEADER = (
     "peppol_sending",
     "peppol_receiving",
     "inbox",
+    "failed",
     "plan",
     "trial_ends_on",
 )
@@ -189,6 +199,7 @@ def csv_record(row: ClientRow, favourite: bool) -> tuple[str, ...]:
         "on" if row.peppol_sending else "off",
         "on" if row.peppol_receiving else "off",
         str(row.inbox_count),
+        str(row.failed_count),
         row.plan.label,
         row.trial_ends_on.isoformat() if row.trial_ends_on else "",
     )

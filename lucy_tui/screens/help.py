@@ -16,7 +16,8 @@ from lucy_tui.screens.base import Dialog
 FILTER_HELP = """\
 Filter (/): words match name, enterprise or VAT number, contact, team, integrations.
   status:created|invited|active   team:north   plan:trial|inbox|billing|business|pro
-  peppol:off|on|send|receive      inbox:>0     trial:<30d     contact:ann     fav
+  peppol:off|on|send|receive      inbox:>0     failed:>0    trial:<30d     contact:ann
+  peppol:elsewhere|here|unregistered|unchecked|stale (what the Peppol network says)   fav
 All terms must match. enter returns to the list keeping the filter; escape clears it."""
 
 GLOBAL_KEYS = [

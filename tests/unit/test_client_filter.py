@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from lucy_tui.api.models import ClientStatus, Plan
+from lucy_tui.api.models import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.clients.filter import FIELDS, ClientFilter, parse_filter
 from lucy_tui.clients.rows import ClientRow
 
@@ -255,8 +255,44 @@ def test_peppol_values(value: str, expected: list[int]) -> None:
 @pytest.mark.parametrize("value", ["", "yes", "of", "true"])
 def test_bad_peppol_is_hinted_and_ignored(value: str) -> None:
     flt = parse_filter(f"peppol:{value}", TODAY)
-    assert flt.hints == ["peppol: off, on, send or receive"]
+    assert flt.hints == [
+        "peppol: off, on, send or receive; elsewhere, here, unregistered, unchecked or stale"
+    ]
     assert shown(f"peppol:{value}", PEPPOL_ROWS) == [1, 2, 3, 4]
+
+
+NETWORK_ROWS = [
+    make_row(1),  # never checked
+    make_row(2, peppol_network=PeppolLookupState.REGISTERED_ELSEWHERE),
+    make_row(3, peppol_network=PeppolLookupState.REGISTERED_HERE),
+    make_row(4, peppol_network=PeppolLookupState.NOT_REGISTERED),
+    make_row(5, peppol_network=PeppolLookupState.LOOKUP_FAILED),
+    make_row(6, peppol_network=PeppolLookupState.REGISTERED_ELSEWHERE, peppol_stale=True),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("elsewhere", [2, 6]),  # a stale result still stands
+        ("here", [3]),
+        ("unregistered", [4]),
+        ("unchecked", [1, 5]),  # no good result known yet
+        ("stale", [5, 6]),
+        ("ELSEWHERE", [2, 6]),
+    ],
+)
+def test_peppol_network_values(value: str, expected: list[int]) -> None:
+    assert parse_filter(f"peppol:{value}", TODAY).hints == []
+    assert shown(f"peppol:{value}", NETWORK_ROWS) == expected
+
+
+def test_peppol_network_terms_combine_with_the_switches() -> None:
+    rows = [
+        make_row(1, peppol_network=PeppolLookupState.NOT_REGISTERED, peppol_receiving=True),
+        make_row(2, peppol_network=PeppolLookupState.NOT_REGISTERED),
+    ]
+    assert shown("peppol:unregistered peppol:off", rows) == [2]
 
 
 # --- inbox: ------------------------------------------------------------------------------------
