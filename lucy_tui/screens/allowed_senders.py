@@ -8,9 +8,11 @@ applied and marked. Nothing typed is lost on a refusal or a network fault.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import ValidationError as ModelValidationError
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -99,6 +101,38 @@ class SendersEdit:
         return rows
 
 
+class SenderInput(Input):
+    """The address field. ``enter`` adds the address as it is at that key: keys typed right
+    after it go to the next address, never onto this one (the add runs here, before the
+    input reads its next key, not later in a handler of ``Submitted``). Pasting several
+    lines adds each line."""
+
+    def __init__(self, add: Callable[[list[str]], None], **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self._add = add
+
+    async def _on_key(self, event: events.Key) -> None:
+        # ``enter`` as a binding would run only once the key has bubbled up to the App,
+        # after the input has taken the keys typed next: take it here, in turn.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._add([self.value])
+
+    async def action_submit(self) -> None:
+        self._add([self.value])
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [line for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            event.stop()
+            event.prevent_default()  # Input's own handler would type the first line
+            if self.value.strip():  # what was typed before the paste is an address too
+                lines.insert(0, self.value)
+            self._add(lines)
+        # One line: Input's own handler (called after this one) types it into the field.
+
+
 class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
     """Dismisses with the saved list, or None when closed without saving."""
 
@@ -117,6 +151,7 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
         self.edit = SendersEdit()
         self.saving = False
         self._typing_problem = False  # the error line shows the typed address's problem
+        self._explained = ""  # a pasted line put back in the field: the line says why
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="allowed-senders-dialog"):
@@ -131,7 +166,11 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             )
             yield OptionList(id="sender-list")
             yield Static("", id="sender-count", classes="muted")
-            yield Input(placeholder="Type an address and press enter to add it", id="sender-input")
+            yield SenderInput(
+                self._add_typed,
+                placeholder="Type an address and press enter to add it",
+                id="sender-input",
+            )
             yield Static("", id="sender-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add (enter)", id="add")
@@ -211,6 +250,9 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
     def _check_as_typed(self, event: Input.Changed) -> None:
         message = self._problem(event.value) if event.value.strip() else ""
         event.input.set_class(bool(message), "-invalid")
+        if self._explained and event.value == self._explained:
+            return  # the paste's summary already says what is wrong with it
+        self._explained = ""
         # Only the field's own problem comes and goes as the user types: the field emptied
         # by an add must not wipe what a save meanwhile said.
         if message or self._typing_problem:
@@ -229,27 +271,44 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
             return LIMIT_MESSAGE
         return ""
 
-    @on(Input.Submitted, "#sender-input")
     @on(Button.Pressed, "#add")
     def action_add(self) -> bool:
         """Add the typed address; True when there is nothing left in the field."""
+        return self._add_typed([self.query_one("#sender-input", Input).value])
+
+    def _add_typed(self, entries: list[str]) -> bool:
+        """Add each of ``entries`` (typed, or pasted lines); True when all were added.
+
+        What could not be added stays in the field (the first of them) with its reason;
+        of a pasted list the line says how many were added and which were not.
+        """
         field = self.query_one("#sender-input", Input)
-        if not field.value.strip():
-            field.focus()
-            return True
-        try:
-            address = validation.email(field.value)
-            self.edit.add(address)
-        except ValueError as exc:
-            field.add_class("-invalid")
-            self._error(str(exc), typing=True)
-            field.focus()
-            return False
-        field.value = ""
-        self._show_rows()
-        self._error("")
         field.focus()
-        return True
+        added, refused = 0, []
+        for entry in entries:
+            if not entry.strip():
+                continue
+            try:
+                self.edit.add(validation.email(entry))
+            except ValueError as exc:
+                refused.append((entry.strip(), str(exc)))
+            else:
+                added += 1
+        if added:
+            self._show_rows()
+        if not refused:
+            field.value = ""
+            self._error(f"Added {added} addresses." if added > 1 else "")
+            return True
+        field.value = refused[0][0]
+        field.add_class("-invalid")
+        if len(entries) == 1:
+            self._error(refused[0][1], typing=True)
+        else:
+            reasons = "; ".join(f"{entry}: {reason}" for entry, reason in refused)
+            self._explained = field.value
+            self._error(f"Added {added} of {added + len(refused)}. Not added: {reasons}")
+        return False
 
     @on(Button.Pressed, "#remove")
     def action_remove(self) -> None:

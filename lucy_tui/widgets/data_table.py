@@ -8,7 +8,7 @@ arrows. This one knows both, so every table of the app moves alike.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
@@ -17,7 +17,7 @@ CellType = TypeVar("CellType")
 
 
 class KeyTable(DataTable[CellType]):
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cursor_up", "Up", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("g,home", "scroll_top", "First", show=False),

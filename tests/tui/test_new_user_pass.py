@@ -184,3 +184,62 @@ async def test_a_vault_download_into_a_missing_folder_asks_first(make_app, tmp_p
             assert missing.exists() is (answer == "y")
         files = await app.session.client.vault_files(1)
         assert [p.name for p in missing.iterdir()] == [files[0].name]
+
+
+def burst(app, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type ``text`` (\\n: enter) as a fast typist does: every key queued at once, none
+    waiting for the app to catch up."""
+    from textual import events
+
+    for char in text:
+        if char == "\n":
+            app.post_message(events.Key("enter", "\r"))
+        else:
+            app.post_message(events.Key(char, char))
+
+
+@SIZES
+async def test_allowed_senders_typed_fast_are_each_added(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_overview, open_senders
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await open_overview(pilot, AALTER_NAME)
+        modal = await open_senders(pilot)
+        typed = [f"a{i}@x.be" for i in range(1, 13)]
+        burst(app, "\n".join(typed) + "\n")
+        await settle(pilot)
+        assert [row.split()[0] for row in listed(modal)] == AALTER_SENDERS + typed
+        assert modal.query_one("#sender-input").value == ""  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = await app.session.client.allowed_senders(1)
+        assert saved.senders == AALTER_SENDERS + typed
+
+
+async def test_allowed_senders_pasting_several_lines_adds_each(make_app) -> None:  # type: ignore[no-untyped-def]
+    from textual import events
+
+    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_overview, open_senders
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_overview(pilot, AALTER_NAME)
+        modal = await open_senders(pilot)
+        field = modal.query_one("#sender-input")
+        field.post_message(events.Paste("one@x.be\n\ntwo@x.be\r\nnot an address\nthree@x.be\n"))
+        await settle(pilot)
+        added = [row.split()[0] for row in listed(modal)][len(AALTER_SENDERS) :]
+        assert added == ["one@x.be", "two@x.be", "three@x.be"]
+        error = text_of(modal, "#sender-error")
+        assert "Added 3 of 4" in error and "not an address" in error
+        assert field.value == "not an address"  # type: ignore[attr-defined]
+        # One line pasted is typed into the field, as before.
+        field.value = ""  # type: ignore[attr-defined]
+        field.post_message(events.Paste("four@x.be"))
+        await settle(pilot)
+        assert field.value == "four@x.be"  # type: ignore[attr-defined]
+
+
+def text_of(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(selector, Static).render())
