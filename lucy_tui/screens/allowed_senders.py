@@ -107,8 +107,8 @@ class SenderInput(Input):
     input reads its next key, not later in a handler of ``Submitted``). Pasting several
     lines adds each line."""
 
-    def __init__(self, add: Callable[[list[str]], None], **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, add: Callable[[list[str]], object], *, placeholder: str, id: str) -> None:
+        super().__init__(placeholder=placeholder, id=id)
         self._add = add
 
     async def _on_key(self, event: events.Key) -> None:
