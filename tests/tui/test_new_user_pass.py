@@ -243,3 +243,33 @@ async def test_allowed_senders_pasting_several_lines_adds_each(make_app) -> None
 
 def text_of(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(screen.query_one(selector, Static).render())
+
+
+@SIZES
+async def test_the_sign_in_form_shows_its_button_with_an_error(make_app, data_dir, size) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+    from textual.widgets import Button, Input
+
+    from lucy_server.app import create_app
+    from lucy_tui.screens.sign_in import SignInScreen
+
+    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
+    app = make_app(server="http://lucy.test", transport=transport)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SignInScreen)
+        for password in ("", "not-the-password"):
+            screen.query_one("#email", Input).value = "admin@demo-firm.be"
+            screen.query_one("#password", Input).value = password
+            screen.query_one("#password", Input).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert text_of(screen, "#sign-in-error")  # an error is shown...
+            button = screen.query_one("#sign-in-button", Button)
+            region = button.region
+            assert region.height == 3 and screen.region.contains_region(region)
+            # ...and the button is on screen, whole, not under the dialog's edge.
+            for y in range(region.y, region.bottom):
+                widget, _ = screen.get_widget_at(region.x + 3, y)
+                assert widget is button, (y, widget)
