@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from lucy_server import db, denorm
@@ -53,7 +53,7 @@ def get_client_integrations(
     return current
 
 
-def _validate(body: ClientIntegrationsUpdate) -> tuple[str | None, list[str]]:
+def _validate(body: ClientIntegrationsUpdate) -> str | None:
     package = body.accounting_package
     if package is not None:
         entry = BY_ID.get(package)
@@ -61,19 +61,7 @@ def _validate(body: ClientIntegrationsUpdate) -> tuple[str | None, list[str]]:
             raise field_error("accounting_package", f"Unknown integration {package!r}")
         if entry.category is not IntegrationCategory.ACCOUNTING:
             raise field_error("accounting_package", f"{entry.name} is not an accounting package")
-    destinations: list[str] = []
-    for index, destination in enumerate(body.destinations):
-        entry = BY_ID.get(destination)
-        if entry is None:
-            raise field_error(f"destinations.{index}", f"Unknown integration {destination!r}")
-        if entry.category is not IntegrationCategory.DESTINATION:
-            raise field_error(
-                f"destinations.{index}",
-                f"{entry.name} is an accounting package: link it as the accounting package",
-            )
-        if destination not in destinations:
-            destinations.append(destination)
-    return package, destinations
+    return package
 
 
 @router.put(
@@ -86,25 +74,22 @@ def put_client_integrations(
     request: Request,
     response: Response,
 ) -> ClientIntegrations:
-    """Link one accounting package (linking another replaces it) and the destinations."""
+    """Link one accounting package (linking another replaces it), or unlink it.
+
+    The other destinations are the client's own choice, made in Lucy: shown, never set here.
+    """
     state = get_state(request)
     with db.write_tx(state.engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
         current = _current(conn, client_id, create=True)
         check_version(required_versions(request), current.version, "The integrations")
-        package, destinations = _validate(body)
-        if package != current.accounting_package or set(destinations) != set(current.destinations):
+        package = _validate(body)
+        if package != current.accounting_package:
             conn.execute(
                 update(_ci)
                 .where(_ci.c.client_id == client_id)
                 .values(accounting_package=package, version=current.version + 1)
             )
-            conn.execute(delete(_cd).where(_cd.c.client_id == client_id))
-            if destinations:
-                conn.execute(
-                    _cd.insert(),
-                    [{"client_id": client_id, "integration_id": d} for d in destinations],
-                )
             denorm.refresh(conn, client_id)
             current = _current(conn, client_id)
     set_etag(response, current.version)

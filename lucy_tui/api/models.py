@@ -657,9 +657,22 @@ class ClientIntegrations(WireModel):
     version: int
 
 
+DESTINATIONS_ARE_THE_CLIENTS = (
+    "Only the client can set its destinations, in Lucy under Settings > Integrations"
+)
+
+
 class ClientIntegrationsUpdate(WireModel):
+    """The accounting package staff link (or unlink); the other destinations are the
+    client's to set (issue 11): a body that names them is refused, not silently ignored."""
+
     accounting_package: str | None = None
-    destinations: list[str] = []
+    destinations: SkipJsonSchema[list[str] | None] = Field(default=None, exclude=True)
+
+    @field_validator("destinations", mode="before")
+    @classmethod
+    def _theirs(cls, value: object) -> None:
+        raise ValueError(DESTINATIONS_ARE_THE_CLIENTS)
 
 
 # --- client users -------------------------------------------------------------------------

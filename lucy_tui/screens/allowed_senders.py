@@ -155,7 +155,10 @@ class AllowedSendersScreen(LucyModal[AllowedSenders | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="allowed-senders-dialog"):
-            yield Static(plain(f"Allowed senders — {self.client_name}"), classes="dialog-title")
+            yield Static(
+                plain(f"Configure allowed senders for your client — {self.client_name}"),
+                classes="dialog-title",
+            )
             inbox = f" ({self.lucy_email})" if self.lucy_email else ""
             yield Static(
                 plain(

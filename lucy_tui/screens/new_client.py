@@ -61,7 +61,7 @@ class NewClientScreen(LucyModal[ClientDetail | None]):
             )
             yield Label("Team")
             yield Select[int]([], prompt="No team (visible to all staff)", id="team")
-            yield Label("Contact person at the firm")
+            yield Label("Client-Facing Contact Person")
             yield Select[int]([], prompt="Nobody yet", id="contact")
             yield Static("", id="form-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):

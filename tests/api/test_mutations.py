@@ -293,7 +293,7 @@ VERSIONED: dict[str, Versioned] = {
         "PUT",
         "/api/v1/clients/7/integrations",
         9,
-        {"accounting_package": "yuki", "destinations": []},
+        {"accounting_package": "yuki"},
         ok(client_integrations_json(10)),
     ),
 }
@@ -348,8 +348,8 @@ async def test_a_versioned_write_is_never_retried(
         (ClientUpdate(team_ids=[]), {"team_ids": []}),
         (ClientUpdate(contact_id=None), {"contact_id": None}),  # an explicit clear is kept
         (
-            ClientUpdate(client_contact_id=3, team_ids=[1, 2]),
-            {"client_contact_id": 3, "team_ids": [1, 2]},
+            ClientUpdate(contact_id=3, team_ids=[1, 2]),
+            {"contact_id": 3, "team_ids": [1, 2]},
         ),
         (ClientUpdate(), {}),
     ],
@@ -368,4 +368,4 @@ async def test_a_put_sends_the_defaults_too(connect: Connect) -> None:
     script = Script(ok(client_integrations_json(2)))
     client = connect(script)
     await client.set_client_integrations(7, ClientIntegrationsUpdate(), version=1)
-    assert script.json_bodies() == [{"accounting_package": None, "destinations": []}]
+    assert script.json_bodies() == [{"accounting_package": None}]

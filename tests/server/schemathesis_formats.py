@@ -90,9 +90,8 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if isinstance(body, dict):
         if isinstance(body.get("team_ids"), list):
             body["team_ids"] = [_steer(v, TEAM_IDS) for v in body["team_ids"]]
-        for name in ("contact_id", "client_contact_id"):
-            if isinstance(body.get(name), int):
-                body[name] = _steer(body[name], STAFF_IDS)
+        if isinstance(body.get("contact_id"), int):
+            body["contact_id"] = _steer(body["contact_id"], STAFF_IDS)
         if isinstance(body.get("accounting_package"), str):
             body["accounting_package"] = _steer(body["accounting_package"], ACCOUNTING)
         if isinstance(body.get("destinations"), list):

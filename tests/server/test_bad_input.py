@@ -165,7 +165,7 @@ async def test_a_body_of_the_wrong_shape_is_422(
         ({"hidden": "perhaps"}, "hidden", "Input should be a valid boolean…"),
         ({"plan": ["trial"]}, "plan", "Input should be 'trial', 'inbox'…"),
         ({"contact_id": 2**70}, "contact_id", TOO_BIG),
-        ({"client_contact_id": -(2**70)}, "client_contact_id", "Input should be greater…"),
+        ({"client_contact_id": 2}, "client_contact_id", "No longer a field: the Client-Facing…"),
         ({"team_ids": [1, 2**63]}, "team_ids.1", TOO_BIG),
     ],
     ids=brief,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pydantic
 import pytest
 from stdnum import iban as stdnum_iban
 
@@ -123,23 +124,37 @@ async def test_client_integrations(admin: LucyClient, cases: dict[str, int]) -> 
     assert current.accounting_package == "yuki"
     assert current.destinations == ["dropbox-archive"]
     replaced = await admin.set_client_integrations(
-        cases["rich"],
-        ClientIntegrationsUpdate(
-            accounting_package="winbooks",
-            destinations=["expense-tool-email", "dropbox-archive", "dropbox-archive"],
-        ),
-        1,
+        cases["rich"], ClientIntegrationsUpdate(accounting_package="winbooks"), 1
     )
     assert replaced.accounting_package == "winbooks"
-    assert replaced.destinations == ["dropbox-archive", "expense-tool-email"]
+    assert replaced.destinations == ["dropbox-archive"]  # the client's, untouched
     assert replaced.version == 2
     row = next(c for c in (await admin.clients_page(1, 500)).items if c.id == cases["rich"])
-    assert row.integrations == ["WinBooks", "Dropbox", "Expenses"]
+    assert row.integrations == ["WinBooks", "Dropbox"]
     unlinked = await admin.set_client_integrations(
         cases["rich"], ClientIntegrationsUpdate(accounting_package=None), 2
     )
-    assert unlinked.accounting_package is None and unlinked.destinations == []
-    assert (await admin.client(cases["rich"])).integrations == []
+    assert unlinked.accounting_package is None and unlinked.destinations == ["dropbox-archive"]
+    assert (await admin.client(cases["rich"])).integrations == ["Dropbox"]
+
+
+@pytest.mark.parametrize("destinations", [[], ["dropbox-archive"], ["expense-tool-email"]])
+async def test_destinations_are_the_clients_to_set_not_the_staffs(
+    raw: httpx.AsyncClient, admin_token: str, cases: dict[str, int], destinations: list[str]
+) -> None:
+    """Only the client switches its destinations, in Lucy (issue 11): a body naming them is
+    refused by name, nothing changes, and the typed client cannot even build one."""
+    response = await raw.put(
+        f"{API}/clients/{cases['rich']}/integrations",
+        json={"accounting_package": "yuki", "destinations": destinations},
+        headers={**bearer(admin_token), "If-Match": "1"},
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert any("Only the client can set its destinations" in str(item) for item in error["details"])
+    assert "destinations" in str(error["details"])
+    with pytest.raises(pydantic.ValidationError):
+        ClientIntegrationsUpdate(destinations=destinations)
 
 
 @pytest.mark.parametrize(
@@ -147,8 +162,6 @@ async def test_client_integrations(admin: LucyClient, cases: dict[str, int]) -> 
     [
         (ClientIntegrationsUpdate(accounting_package="quickbooks"), "accounting_package"),
         (ClientIntegrationsUpdate(accounting_package="dropbox-archive"), "accounting_package"),
-        (ClientIntegrationsUpdate(destinations=["nowhere"]), "destinations.0"),
-        (ClientIntegrationsUpdate(destinations=["dropbox-archive", "yuki"]), "destinations.1"),
     ],
 )
 async def test_client_integrations_are_validated(

@@ -137,7 +137,7 @@ async def _peppol(api: LucyClient, client_id: int, who: str) -> Any:
 
 async def _integrations(api: LucyClient, client_id: int, who: str) -> Any:
     package = "octopus" if who == "admin" else "winbooks"
-    update = ClientIntegrationsUpdate(accounting_package=package, destinations=[])
+    update = ClientIntegrationsUpdate(accounting_package=package)
     return await api.set_client_integrations(client_id, update, 1)
 
 

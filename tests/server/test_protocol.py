@@ -86,7 +86,7 @@ VERSIONED = [
     ("PATCH", "/clients/{id}", {"name": "Renamed BV"}),
     ("PUT", "/clients/{id}/peppol", {"sending": False, "receiving": False}),
     ("PUT", "/clients/{id}/allowed-senders", {"senders": ["a@b.be"]}),
-    ("PUT", "/clients/{id}/integrations", {"accounting_package": "octopus", "destinations": []}),
+    ("PUT", "/clients/{id}/integrations", {"accounting_package": "octopus"}),
 ]
 
 

@@ -431,3 +431,25 @@ async def test_embedded_session_ending_is_renewed_without_asking(  # type: ignor
         assert screen.loading_done
         assert len(screen.view) > 0
         assert screen.query_one("#filter", Input).value == "status:active"
+
+
+async def test_accents_and_case_do_not_matter_to_sort_or_filter(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: "Électricité ..." sorts among the E's and "electricite" finds it."""
+    from lucy_tui.api.folding import fold
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        names = [row.name for row in screen.view.shown()]
+        accented = [name for name in names if name.startswith("Électricité")]
+        assert accented, "the demo firm has an accented name"
+        keys = [fold(name) for name in names]
+        assert keys == sorted(keys)
+        assert names.index(accented[0]) < names.index(
+            next(name for name in names if name.startswith("F"))
+        )
+        await pilot.press("slash", *"electricite")
+        await settle(pilot)
+        shown = [row.name for row in screen.view.shown()]
+        assert shown and all("électricité" in name.casefold() for name in shown)
+        assert set(accented) <= set(shown)

@@ -90,6 +90,11 @@ def make_hostile(database: Path, screenshot_dir: Path) -> dict[str, str]:
         "holder": f"Holder [/] {BIDI}",
         "legal name": f"Aalter [/] Interieur {OSC52}",
         "sender": "post[/]@example.be",
+        # what the Peppol network said: a certificate's O and CN, an SMP host, a reason
+        "lookup provider": f"[b]Evil[/b] AP {OSC52}",
+        "seat": f"PBE[/]9 {C1_CSI}",
+        "smp host": "smp.[@click=app.quit]x[/]",
+        "lookup failure": f"DNS [/] down {CLEAR}",
     }
     connection = sqlite3.connect(database)
     with connection:
@@ -104,7 +109,6 @@ def make_hostile(database: Path, screenshot_dir: Path) -> dict[str, str]:
             )
         contact = run("SELECT contact_id FROM clients WHERE id = ?", (CLIENT_ID,)).fetchone()[0]
         run("UPDATE staff SET name = ? WHERE id = ?", (strings["contact"], contact))
-        run("UPDATE clients SET client_contact_id = ? WHERE id = ?", (contact, CLIENT_ID))
         run("UPDATE clients SET team_names = ? WHERE id = ?", (strings["team"], CLIENT_ID))
         run("UPDATE teams SET name = ? WHERE name = 'North'", (strings["team"],))
         run(
@@ -132,6 +136,19 @@ def make_hostile(database: Path, screenshot_dir: Path) -> dict[str, str]:
             "UPDATE peppol_registrations SET registered_elsewhere = 1, receiving = 0, "
             "other_provider = ? WHERE client_id = ?",
             (strings["provider"], CLIENT_ID),
+        )
+        run("DELETE FROM peppol_lookups WHERE client_id = ?", (CLIENT_ID,))
+        run(
+            "INSERT INTO peppol_lookups (client_id, state, provider, seat_id, smp_host, "
+            "checked_at, failed_at, failure) VALUES (?, 'registered_elsewhere', ?, ?, ?, "
+            "'2026-11-20 10:00:00', '2026-11-26 10:00:00', ?)",
+            (
+                CLIENT_ID,
+                strings["lookup provider"],
+                strings["seat"],
+                strings["smp host"],
+                strings["lookup failure"],
+            ),
         )
         run("UPDATE integrations SET name = ? WHERE id = 'yuki'", (strings["package"],))
         run(
@@ -269,6 +286,14 @@ async def test_every_tab_of_a_hostile_client_shows_its_text_literally(
         await settle(pilot)
         # 1 Overview: header, contact, provider warning, team, allowed senders count
         assert_safe(app, hostile["client"][:40], hostile["provider"])
+        # the Peppol network's answer: provider, seat id, SMP host, the failure's reason
+        assert_safe(
+            app,
+            hostile["lookup provider"],
+            hostile["seat"],
+            hostile["smp host"],
+            hostile["lookup failure"],
+        )
         shown = shown_text(app)
         assert "Ann [@click=app.quit]Quit Co[/]" in shown
         # the allowed senders modal and the contact picker

@@ -1,4 +1,4 @@
-"""The Integrations tab: link, replace, unlink the accounting package; switch destinations."""
+"""The Integrations tab: link, replace, unlink the accounting package; the client's destinations."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ async def test_the_catalogue_is_grouped_with_the_linked_package_marked(make_app)
             "Accounting packages by API",
             "Accounting packages by FTP",
             "Accounting packages by email",
-            "Other destinations (any number)",
+            "Other destinations, set by the client in Lucy (Settings > Integrations)",
         ]
         catalogue = await app.session.client.integrations()
         assert {option.id for option in options if not option.disabled} == {
@@ -74,6 +74,7 @@ async def test_the_catalogue_is_grouped_with_the_linked_package_marked(make_app)
         summary = str(tab.query_one("#integrations-summary", Static).render())
         assert "Accounting package: Yuki (by API)" in summary
         assert "Other destinations: Dropbox archive" in summary
+        assert "Only the client can set these up, in Lucy under Settings > Integrations" in summary
         titles = [title for title, _, _ in tab.palette_commands()]
         assert "Integrations: unlink the accounting package" in titles
 
@@ -156,29 +157,20 @@ async def test_unlinking_is_confirmed(make_app) -> None:  # type: ignore[no-unty
         assert any("nothing to unlink" in message for message in notifications(app))
 
 
-async def test_destinations_switch_with_space(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_destinations_are_shown_and_set_by_the_client_not_switched(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_integrations(pilot, "Aalter Interieur BV")
+        before = await app.session.client.client_integrations(AALTER_ID)
         await move_to(pilot, tab, "google-drive-archive")
-        await pilot.press("space")
-        await settle(pilot)
-        saved = await app.session.client.client_integrations(AALTER_ID)
-        assert saved.destinations == ["dropbox-archive", "google-drive-archive"]
-        assert saved.accounting_package == "yuki"
-        assert "[x]" in option_text(tab, "google-drive-archive")
-
-        await move_to(pilot, tab, "dropbox-archive")
-        await pilot.press("space")
-        await settle(pilot)
-        saved = await app.session.client.client_integrations(AALTER_ID)
-        assert saved.destinations == ["google-drive-archive"]
-        assert "[ ]" in option_text(tab, "dropbox-archive")
-
-        await move_to(pilot, tab, "octopus")
-        await pilot.press("space")  # a package is linked with enter, not switched
-        await settle(pilot)
-        assert await app.session.client.client_integrations(AALTER_ID) == saved
+        for key in ("space", "enter", "l"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert await app.session.client.client_integrations(AALTER_ID) == before
+        assert "[ ]" in option_text(tab, "google-drive-archive")
+        said = notifications(app)
+        assert any("Only the client can set these up, in Lucy under Settings" in m for m in said)
+        assert not any("switch" in key.lower() for _, key, _ in tab.palette_commands())
 
 
 async def test_a_change_made_meanwhile_is_reloaded_not_overwritten(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -189,17 +181,19 @@ async def test_a_change_made_meanwhile_is_reloaded_not_overwritten(make_app) -> 
         seen = await app.session.client.client_integrations(AALTER_ID)
         await app.session.client.set_client_integrations(
             AALTER_ID,
-            ClientIntegrationsUpdate(accounting_package="clearfacts", destinations=[]),
+            ClientIntegrationsUpdate(accounting_package="clearfacts"),
             seen.version,
         )
-        await move_to(pilot, tab, "google-drive-archive")
-        await pilot.press("space")
+        await move_to(pilot, tab, "octopus")
+        await pilot.press("enter")
         await settle(pilot)
+        if isinstance(app.screen, ConfirmScreen):  # replacing Yuki (as this screen saw it)
+            await pilot.press("y")
+            await settle(pilot)
         current = await app.session.client.client_integrations(AALTER_ID)
-        assert (current.accounting_package, current.destinations) == ("clearfacts", [])
+        assert current.accounting_package == "clearfacts"  # theirs, not overwritten
         assert any("Someone else changed" in message for message in notifications(app))
         assert "linked" in option_text(tab, "clearfacts")  # reloaded
-        assert "[ ]" in option_text(tab, "google-drive-archive")
 
 
 def test_snapshot_integrations(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -234,7 +228,7 @@ async def test_hostile_integration_names_are_shown_as_text(make_app, data_dir: P
         await settle(pilot)
 
         await move_to(pilot, tab, "dropbox-archive")
-        await pilot.press("space")
+        await pilot.press("enter")  # a destination: the toast says the client sets it
         await settle(pilot)
-        assert_literal(toasts(app)[-1], f"{CLEAR} switched off")
+        assert_literal(toasts(app)[-1], f"{CLEAR} is a destination")
         assert app.is_running

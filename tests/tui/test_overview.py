@@ -310,7 +310,7 @@ async def test_employee_sees_hide_and_contact_disabled_with_the_reason(make_app,
         assert tab.query_one("#hidden-switch", Switch).disabled
         assert "Only admins can hide a client" in text_of(tab, "#hidden-reason")
         assert tab.query_one("#contact-button", Button).disabled
-        assert "Only admins can change the client-facing contact" in text_of(tab, "#contact-reason")
+        assert "Only admins can change the Client-Facing Contact" in text_of(tab, "#contact-reason")
 
         calls = count_calls(app.session.client, "update_client")
         notices = record_notifications(app)
@@ -321,7 +321,7 @@ async def test_employee_sees_hide_and_contact_disabled_with_the_reason(make_app,
         assert not isinstance(app.screen, ConfirmScreen | StaffPickerScreen)
         assert calls == []
         assert any("Only admins can hide a client" in notice for notice in notices)
-        assert any("Only admins can change the client-facing contact" in n for n in notices)
+        assert any("Only admins can change the Client-Facing Contact" in n for n in notices)
         client = await app.session.client.client(KROON)
         assert client.hidden is False
 
@@ -330,7 +330,7 @@ async def test_employee_sees_hide_and_contact_disabled_with_the_reason(make_app,
 
         with pytest.raises(ForbiddenError):
             await app.session.client.update_client(
-                KROON, ClientUpdate(client_contact_id=1), client.version
+                KROON, ClientUpdate(contact_id=1), client.version
             )
 
 
@@ -357,8 +357,10 @@ async def test_admin_chooses_the_client_facing_contact_from_the_staff(make_app) 
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, StaffPickerScreen)
-        contact = (await app.session.client.client(AALTER)).client_contact
-        assert contact is not None and contact.name == "Marc Dubois"
+        stored = await app.session.client.client(AALTER)
+        assert stored.contact_name == "Marc Dubois"
+        # one contact person: the list's column shows the same choice
+        assert app.dashboard.view.get(AALTER).contact == "Marc Dubois"  # type: ignore[union-attr]
         assert text_of(tab, "#client-contact") == "Marc Dubois"
 
 

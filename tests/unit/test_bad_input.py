@@ -588,9 +588,9 @@ MODEL_CASES: list[Any] = [
     pytest.param(
         ClientUpdate,
         {},
-        "client_contact_id",
+        "contact_id",
         2**70,
-        "client_contact_id",
+        "contact_id",
         TOO_BIG,
         id="patch-contact-overflow",
     ),

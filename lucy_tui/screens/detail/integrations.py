@@ -1,9 +1,11 @@
 """The Integrations tab: Lucy's catalogue, the client's accounting package and destinations.
 
 A client is linked to one accounting package at a time: linking another replaces it,
-after a confirmation; unlinking is confirmed too. Other destinations (archives, an
-expense tool) switch on and off freely. Every change is saved with the resource's
-version, so an edit made meanwhile by someone else is never overwritten.
+after a confirmation; unlinking is confirmed too. The other destinations (archives, an
+expense tool) are the client's to set, in Lucy under Settings > Integrations: staff see
+which are on, as in Lucy's web dashboard, and do not switch them. Every change is saved
+with the resource's version, so an edit made meanwhile by someone else is never
+overwritten.
 """
 
 from __future__ import annotations
@@ -37,10 +39,9 @@ KIND_LABELS = {
     IntegrationKind.FTP: "by FTP",
     IntegrationKind.EMAIL: "by email",
 }
-HINT = (
-    "enter or l: link the highlighted accounting package (one at a time) · u: unlink it · "
-    "space: switch a destination on or off"
-)
+HINT = "enter or l: link the highlighted accounting package (one at a time) · u: unlink it"
+# The web dashboard's words: only the client sets its other destinations.
+CLIENTS_OWN = "Only the client can set these up, in Lucy under Settings > Integrations."
 
 
 class IntegrationsTab(DetailTab):
@@ -49,7 +50,6 @@ class IntegrationsTab(DetailTab):
     BINDINGS = [
         Binding("l", "link", "Link package", id="integrations.link"),
         Binding("u", "unlink", "Unlink package", id="integrations.unlink"),
-        Binding("space", "switch_destination", "Switch destination", id="integrations.toggle"),
     ]
 
     def __init__(
@@ -115,6 +115,7 @@ class IntegrationsTab(DetailTab):
         summary.append("\nOther destinations: ", style="bold")
         names = [self._display_name(d) for d in current.destinations]
         summary.append(", ".join(names) if names else "none")
+        summary.append(f"  ({CLIENTS_OWN})", style="dim")
         return summary
 
     def _groups(self) -> Iterator[tuple[str, list[Integration]]]:
@@ -129,7 +130,7 @@ class IntegrationsTab(DetailTab):
             i for i in self.catalogue.values() if i.category is IntegrationCategory.DESTINATION
         ]
         if others:
-            yield "Other destinations (any number)", others
+            yield "Other destinations, set by the client in Lucy (Settings > Integrations)", others
 
     def _options(self, current: ClientIntegrations) -> Iterator[Option]:
         for heading, group in self._groups():
@@ -188,12 +189,16 @@ class IntegrationsTab(DetailTab):
         self.action_link()
 
     def action_link(self) -> None:
-        """Link the highlighted package (or switch the highlighted destination)."""
+        """Link the highlighted package (a destination is the client's: say where it is set)."""
         integration = self._highlighted()
         if integration is None or not self._ready():
             return
         if integration.category is IntegrationCategory.DESTINATION:
-            self.action_switch_destination()
+            self.notify(
+                f"{printable(integration.name)} is a destination. {CLIENTS_OWN}",
+                severity="warning",
+                markup=False,
+            )
             return
         assert self.current is not None
         linked = self.current.accounting_package
@@ -201,9 +206,7 @@ class IntegrationsTab(DetailTab):
         if linked == integration.id:
             self.notify(f"{name} is already the linked accounting package.", markup=False)
             return
-        update = ClientIntegrationsUpdate(
-            accounting_package=integration.id, destinations=list(self.current.destinations)
-        )
+        update = ClientIntegrationsUpdate(accounting_package=integration.id)
         client = printable(self.client_name)
         if linked is None:
             self._save(update, f"{name} is now {client}'s accounting package.")
@@ -239,9 +242,7 @@ class IntegrationsTab(DetailTab):
         from lucy_tui.screens.prompt import ConfirmScreen
 
         name, client = self._display_name(linked), printable(self.client_name)
-        update = ClientIntegrationsUpdate(
-            accounting_package=None, destinations=list(self.current.destinations)
-        )
+        update = ClientIntegrationsUpdate(accounting_package=None)
         version = self.current.version
         kept = ", ".join(self._display_name(d) for d in self.current.destinations)
         destinations = f" The other destinations ({kept}) stay as they are." if kept else ""
@@ -259,34 +260,6 @@ class IntegrationsTab(DetailTab):
                 no="Keep it",
             ),
             answered,
-        )
-
-    def action_switch_destination(self) -> None:
-        integration = self._highlighted()
-        if integration is None or not self._ready():
-            return
-        assert self.current is not None
-        name = printable(integration.name)
-        if integration.category is IntegrationCategory.ACCOUNTING:
-            self.notify(
-                f"{name} is an accounting package: press enter to link it. "
-                "Space switches other destinations on or off.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        destinations = list(self.current.destinations)
-        if integration.id in destinations:
-            destinations.remove(integration.id)
-            done = f"{name} switched off: documents no longer go there."
-        else:
-            destinations.append(integration.id)
-            done = f"{name} switched on."
-        self._save(
-            ClientIntegrationsUpdate(
-                accounting_package=self.current.accounting_package, destinations=destinations
-            ),
-            done,
         )
 
     @work(group="integrations-save", exit_on_error=False)
@@ -334,11 +307,6 @@ class IntegrationsTab(DetailTab):
                 "Integrations: unlink the accounting package",
                 "Unlink the current accounting package, after a confirmation",
                 self.action_unlink,
-            ),
-            (
-                "Integrations: switch the highlighted destination",
-                "Switch another destination on or off",
-                self.action_switch_destination,
             ),
             ("Integrations: reload", "Load the integrations again", self.reload),
         ]

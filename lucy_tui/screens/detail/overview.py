@@ -9,7 +9,7 @@ first; every change reloads the client so the header and the dashboard row follo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from textual import on, work
@@ -29,6 +29,8 @@ from lucy_tui.api.models import (
     AllowedSenders,
     ClientDetail,
     ClientUpdate,
+    PeppolLookup,
+    PeppolLookupState,
     PeppolRegistration,
 )
 from lucy_tui.context import Context
@@ -38,7 +40,7 @@ from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
 ONLY_ADMINS_HIDE = "Only admins can hide a client from employees."
-ONLY_ADMINS_CONTACT = "Only admins can change the client-facing contact."
+ONLY_ADMINS_CONTACT = "Only admins can change the Client-Facing Contact Person."
 SENDERS_SHOWN = 4  # addresses listed on the tab; the modal shows them all
 
 
@@ -48,6 +50,48 @@ def _day(value: date | datetime | None) -> str:
 
 def _on_off(value: bool) -> str:
     return "on" if value else "off"
+
+
+def _moment(value: datetime | None) -> str:
+    """A lookup's time, in UTC (the same on every machine)."""
+    if value is None:
+        return "at an unknown time"
+    return value.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+
+
+def _found(lookup: PeppolLookup, state: PeppolLookupState) -> str:
+    """What a good result says (``state``: the result in force)."""
+    checked = f"checked {_moment(lookup.checked_at)}"
+    if state is PeppolLookupState.REGISTERED_HERE:
+        return f"Registered here, with Lucy (SMP {lookup.smp_host or '?'}) · {checked}"
+    if state is PeppolLookupState.REGISTERED_ELSEWHERE:
+        parts = [f"Registered with {lookup.provider or 'a provider whose name is not given'}"]
+        if lookup.seat_id:
+            parts.append(f"seat id {lookup.seat_id}")
+        if lookup.smp_host:
+            parts.append(f"SMP {lookup.smp_host}")
+        if lookup.access_point_url:
+            parts.append(f"access point {lookup.access_point_url}")
+        return " · ".join([*parts, checked])
+    return f"Not registered on the Peppol network · {checked}"
+
+
+def lookup_lines(lookup: PeppolLookup) -> tuple[str, str]:
+    """The Overview's line about the Peppol network, and a note (stale, failed, unread)."""
+    state = lookup.state
+    if state is PeppolLookupState.UNCHECKED:
+        return "Not checked yet. Press p to ask the network now.", ""
+    if state is PeppolLookupState.LOOKUP_FAILED:
+        reason = lookup.message or "no reason given"
+        failed = f"The latest check failed {_moment(lookup.failed_at)}: {reason}."
+        if lookup.last_good_state is None:
+            return "Could not be checked yet.", f"⚠ {failed} Press p to try again."
+        return (
+            _found(lookup, lookup.last_good_state),
+            f"⚠ Stale: {failed} The result above may no longer hold. Press p to try again.",
+        )
+    note = f"Note: {lookup.message}." if lookup.message else ""
+    return _found(lookup, state), note
 
 
 @dataclass
@@ -65,9 +109,11 @@ class OverviewTab(DetailTab, can_focus=True):
         Binding("s", "toggle_sending", "Peppol sending", id="overview.sending"),
         Binding("r", "toggle_receiving", "Peppol receiving", id="overview.receiving"),
         Binding("h", "toggle_hidden", "Hide from employees", id="overview.hide"),
-        Binding("c", "choose_contact", "Client contact", id="overview.contact"),
-        Binding("a", "allowed_senders", "Allowed senders", id="overview.senders"),
+        Binding("c", "choose_contact", "Edit client-facing contact", id="overview.contact"),
+        Binding("a", "allowed_senders", "Configure allowed senders", id="overview.senders"),
+        Binding("e", "edit_plan_and_teams", "Plan and teams", id="overview.plan_teams"),
         Binding("y", "copy_address", "Copy inbox address", id="overview.copy"),
+        Binding("p", "recheck_peppol", "Re-check Peppol", id="overview.recheck"),
     ]
 
     def __init__(
@@ -77,6 +123,7 @@ class OverviewTab(DetailTab, can_focus=True):
         self.peppol: PeppolRegistration | None = None
         self.senders: AllowedSenders | None = None
         self._saving = False  # one change at a time: each needs the version the last returned
+        self._checking = False  # a Peppol lookup is under way
 
     # --- widgets --------------------------------------------------------------------------
 
@@ -86,6 +133,10 @@ class OverviewTab(DetailTab, can_focus=True):
             with Horizontal(classes="overview-row"):
                 yield Label("Participant id", classes="overview-key")
                 yield Static("…", id="peppol-participant", classes="overview-value")
+            with Horizontal(classes="overview-row", id="peppol-lookup-row"):
+                yield Label("On the network (p)", classes="overview-key")
+                yield Static("…", id="peppol-lookup", classes="overview-value")
+            yield Static("", id="peppol-lookup-note", classes="overview-reason")
             with Horizontal(classes="overview-switch-row"):
                 yield Switch(id="peppol-sending")
                 yield Label("Sending (s)", id="peppol-sending-label")
@@ -101,7 +152,7 @@ class OverviewTab(DetailTab, can_focus=True):
                 yield Label("Hide from employees (h)", id="hidden-label")
             yield Static("", id="hidden-reason", classes="overview-reason")
             with Horizontal(classes="overview-row"):
-                yield Label("Client-facing contact", classes="overview-key")
+                yield Label("Client-Facing Contact Person", classes="overview-key")
                 yield Static("…", id="client-contact", classes="overview-value")
                 yield Button("Change (c)", id="contact-button", compact=True)
             yield Static("", id="contact-reason", classes="overview-reason")
@@ -114,7 +165,7 @@ class OverviewTab(DetailTab, can_focus=True):
             with Horizontal(classes="overview-row"):
                 yield Label("Allowed senders", classes="overview-key")
                 yield Static("…", id="allowed-senders", classes="overview-value")
-                yield Button("Edit (a)", id="senders-button", compact=True)
+                yield Button("Configure (a)", id="senders-button", compact=True)
 
             yield Static("Client", classes="overview-section")
             for key, widget_id in (
@@ -124,7 +175,6 @@ class OverviewTab(DetailTab, can_focus=True):
                 ("VAT number", "client-vat"),
                 ("Address", "client-address"),
                 ("Teams", "client-teams"),
-                ("Firm contact", "client-firm-contact"),
             ):
                 with Horizontal(classes="overview-row"):
                     yield Label(key, classes="overview-key")
@@ -161,7 +211,8 @@ class OverviewTab(DetailTab, can_focus=True):
         admin = self.is_admin
         self._set_switch("#hidden-switch", client.hidden, disabled=not admin)
         self._line("#hidden-reason", "" if admin else ONLY_ADMINS_HIDE)
-        contact = client.client_contact.name if client.client_contact else "Nobody yet"
+        # One contact person: the list's column and the client file's field (issue 11).
+        contact = client.contact_name or "Nobody yet"
         self.query_one("#client-contact", Static).update(plain(contact))
         self.query_one("#contact-button", Button).disabled = not admin
         self._line("#contact-reason", "" if admin else ONLY_ADMINS_CONTACT)
@@ -179,9 +230,6 @@ class OverviewTab(DetailTab, can_focus=True):
         teams = ", ".join(team.name for team in client.teams)
         self.query_one("#client-teams", Static).update(
             plain(teams or "No team (visible to all staff)")
-        )
-        self.query_one("#client-firm-contact", Static).update(
-            plain(client.contact_name or "Nobody yet")
         )
 
     def _status_text(self, client: ClientDetail) -> str:
@@ -243,6 +291,18 @@ class OverviewTab(DetailTab, can_focus=True):
             )
         self._line("#peppol-elsewhere", elsewhere)
         self._line("#peppol-receiving-reason", blocked or "")
+        self._show_lookup()
+
+    def _show_lookup(self) -> None:
+        """What the Peppol network said, when, and whether that is stale or failed."""
+        if self.peppol is None:
+            return
+        if self._checking:
+            self.query_one("#peppol-lookup", Static).update("Checking the Peppol network…")
+            return
+        text, note = lookup_lines(self.peppol.lookup)
+        self.query_one("#peppol-lookup", Static).update(plain(text))
+        self._line("#peppol-lookup-note", note)
 
     def _receiving_blocked(self) -> str | None:
         """Why receiving cannot be switched on, or None (the server's rule, mirrored)."""
@@ -377,6 +437,55 @@ class OverviewTab(DetailTab, can_focus=True):
         self._show_peppol()
         self.post_message(ReloadClient())
 
+    # --- the Peppol network ---------------------------------------------------------------
+
+    def action_recheck_peppol(self) -> None:
+        if self._checking:
+            self.notify("The Peppol network is being checked; the result follows shortly.")
+            return
+        if not self._ready():
+            return
+        self._checking = True
+        self._show_lookup()
+        self._recheck_peppol()
+
+    @work(group="overview-lookup", exit_on_error=False)
+    async def _recheck_peppol(self) -> None:
+        try:
+            registration = await self.ctx.session.client.lookup_peppol(self.client_id)
+        except ConflictError as error:
+            self._checking = False
+            self._show_lookup()
+            if error.code == "peppol_lookup_off":
+                self.notify(
+                    printable(error.message), title="Peppol network", severity="warning", timeout=8
+                )
+            else:
+                self.ctx.reporter.report_error(error, "Could not check the Peppol network")
+            return
+        except LucyError as error:
+            self._checking = False
+            self._show_lookup()
+            self.ctx.reporter.report_error(
+                error, "Could not check the Peppol network", retry="Press p to try again."
+            )
+            return
+        self._checking = False
+        self.peppol = registration
+        self._show_peppol()
+        lookup = registration.lookup
+        if lookup.state is PeppolLookupState.LOOKUP_FAILED:
+            self.notify(
+                printable(f"The Peppol check failed: {lookup.message or 'no reason given'}"),
+                severity="warning",
+                timeout=8,
+            )
+        else:
+            self.notify(
+                printable(f"Peppol network checked for {self.client_name}: {lookup.state.label}.")
+            )
+        self.post_message(ReloadClient())  # the list row's Peppol state follows
+
     # --- hide from employees --------------------------------------------------------------
 
     def action_toggle_hidden(self) -> None:
@@ -428,26 +537,40 @@ class OverviewTab(DetailTab, can_focus=True):
         assert self.client is not None
         from lucy_tui.screens.staff_picker import StaffChoice, StaffPickerScreen
 
-        current = self.client.client_contact.id if self.client.client_contact else None
+        current = self.client.contact_id
 
         def chosen(choice: StaffChoice | None) -> None:
             if choice is None or choice.staff_id == current:
                 return
             who = choice.name if choice.staff_id is not None else "nobody"
             self._save_client(
-                ClientUpdate(client_contact_id=choice.staff_id),
-                printable(f"The client-facing contact of {self.client_name} is now {who}."),
+                ClientUpdate(contact_id=choice.staff_id),
+                printable(f"The Client-Facing Contact Person of {self.client_name} is now {who}."),
             )
 
         self.app.push_screen(
             StaffPickerScreen(
                 self.ctx,
-                printable(f"Client-facing contact of {self.client_name}"),
+                printable(f"Client-Facing Contact Person of {self.client_name}"),
                 current,
-                none_label="Nobody (no client-facing contact)",
+                none_label="Nobody (no Client-Facing Contact Person)",
             ),
             chosen,
         )
+
+    def action_edit_plan_and_teams(self) -> None:
+        if not self._ready():
+            return
+        assert self.client is not None
+        from lucy_tui.screens.plan_and_teams import PlanAndTeamsScreen
+
+        def chosen(changes: ClientUpdate | None) -> None:
+            if changes is not None:
+                self._save_client(
+                    changes, printable(f"Saved the plan and teams of {self.client_name}.")
+                )
+
+        self.app.push_screen(PlanAndTeamsScreen(self.ctx, self.client), chosen)
 
     @work(group="overview-save", exit_on_error=False)
     async def _save_client(self, changes: ClientUpdate, done: str) -> None:
@@ -520,9 +643,19 @@ class OverviewTab(DetailTab, can_focus=True):
                 self.action_toggle_receiving,
             ),
             (
-                "Overview: edit allowed senders",
+                "Overview: re-check the Peppol registration",
+                "Ask the Peppol network now who the client is registered with",
+                self.action_recheck_peppol,
+            ),
+            (
+                "Overview: configure allowed senders for your client",
                 "The addresses whose mail reaches the client's Lucy inbox",
                 self.action_allowed_senders,
+            ),
+            (
+                "Overview: change the plan and teams",
+                "The client's subscription plan and the teams that see it",
+                self.action_edit_plan_and_teams,
             ),
             (
                 "Overview: copy the Lucy inbox address",
@@ -538,7 +671,7 @@ class OverviewTab(DetailTab, can_focus=True):
                     self.action_toggle_hidden,
                 ),
                 (
-                    "Overview: change the client-facing contact",
+                    "Overview: edit client-facing contact",
                     "Admins only: choose the staff member the client deals with",
                     self.action_choose_contact,
                 ),
