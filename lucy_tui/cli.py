@@ -59,7 +59,10 @@ def _server(value: str) -> str | None:
     problem = server_problem(value)
     if problem:
         shown = "the address" if problem == SERVER_CREDENTIALS else repr(printable(value))
-        raise argparse.ArgumentTypeError(f"{shown} {problem}")
+        raise argparse.ArgumentTypeError(
+            f"{shown} {problem}. A server address looks like https://lucy.your-firm.be "
+            "(or http://127.0.0.1:8765 for a lucy-server on this machine)."
+        )
     return value
 
 

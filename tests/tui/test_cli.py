@@ -145,6 +145,7 @@ def test_a_malformed_server_flag_is_refused_by_the_command_line(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "argument --server: " in err and said in err
+    assert "A server address looks like https://lucy.your-firm.be" in err  # issue 12
     assert "secret" not in err
     assert fake_app == []
 
