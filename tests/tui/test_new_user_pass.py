@@ -273,3 +273,31 @@ async def test_the_sign_in_form_shows_its_button_with_an_error(make_app, data_di
             for y in range(region.y, region.bottom):
                 widget, _ = screen.get_widget_at(region.x + 3, y)
                 assert widget is button, (y, widget)
+
+
+@SIZES
+async def test_clearing_the_selection_after_a_resend_updates_the_outcome(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.detail.documents import DocumentsTab
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        await pilot.press("2")
+        await settle(pilot)
+        tab = screen.query_one(DocumentsTab)
+        await pilot.press("F", "t")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        outcome = text_of(tab, "#documents-outcome")
+        assert "Resend: 2 sent, 2 failed again." in outcome
+        assert "2 documents still selected." in outcome
+        await pilot.press("x")
+        await settle(pilot)
+        assert not tab.table.view.selected
+        outcome = text_of(tab, "#documents-outcome")
+        assert "Resend: 2 sent, 2 failed again." in outcome
+        assert "selected" not in outcome

@@ -115,6 +115,8 @@ class DocumentsTab(DetailTab):
         self.package: str | None = None
         self.package_known = False
         self.lucy_email: str | None = None
+        self._outcome_text = ""  # the line under the table
+        self._outcome_counts_selection = False  # ...ends with the documents still selected
         # A confirmed action that got no answer (network, server fault), by kind: a retry
         # of the same documents reuses its Idempotency-Key.
         self.pending: dict[ActionKind, PendingAction] = {}
@@ -205,6 +207,7 @@ class DocumentsTab(DetailTab):
     @on(DocumentTable.Changed)
     def _table_changed(self) -> None:
         self._update_lines()
+        self._show_selection_left()
 
     @on(DocumentTable.CursorMoved)
     def _cursor_moved(self) -> None:
@@ -281,10 +284,21 @@ class DocumentsTab(DetailTab):
 
     def _show_outcome(self, text: str, *, error: bool = False) -> None:
         """The line under the table, as plain text (it quotes the server's messages)."""
+        self._outcome_text = text
+        self._outcome_counts_selection = False
         outcome = self.query_one("#documents-outcome", Static)
         outcome.update(plain(text))
         outcome.set_class(error, "-error")
         outcome.display = bool(text)
+
+    def _show_selection_left(self) -> None:
+        """After a send or resend, the outcome line says how many documents are still
+        selected: as many as are selected now (``x`` clears them, the line follows)."""
+        if not self._outcome_counts_selection:
+            return
+        kept = len(self.table.view.selected)
+        still = f" {plural(kept, 'document')} still selected." if kept else ""
+        self.query_one("#documents-outcome", Static).update(plain(self._outcome_text + still))
 
     # --- send and resend ----------------------------------------------------------------
 
@@ -376,9 +390,9 @@ class DocumentsTab(DetailTab):
         self.table.deselect(r.document_id for r in results if r.outcome is ActionOutcome.SENT)
         self.last_results = LastResults(action.kind, list(results), before)
         summary = summarize_results(action.kind, results)
-        kept = len(view.selected)
-        still = f" {plural(kept, 'document')} still selected." if kept else ""
-        self._show_outcome(f"{action.kind.verb}: {summary}.{still}", error=False)
+        self._show_outcome(f"{action.kind.verb}: {summary}.")
+        self._outcome_counts_selection = True
+        self._show_selection_left()
         self.app.push_screen(ActionResultsScreen(action.kind, results, before))
         self._refresh_documents()
         self.post_message(ReloadClient())  # the Inbox count in the header and the list
