@@ -121,7 +121,9 @@ def check_staff_id(conn: Connection, staff_id: int | None, field: str) -> None:
 
 
 def name_from_email(email: str) -> str:
-    local = email.split("@", 1)[0]
+    """A first name for a user invited by email: ``jan.peeters+test@`` is "Jan Peeters"
+    (the ``+tag`` of a sub-address is not part of anyone's name)."""
+    local = email.split("@", 1)[0].split("+", 1)[0]
     words = [w for w in local.replace("_", ".").replace("-", ".").split(".") if w]
     return " ".join(w.capitalize() for w in words) or email
 

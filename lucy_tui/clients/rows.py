@@ -178,6 +178,7 @@ CSV_HEADER = (
     "failed",
     "plan",
     "trial_ends_on",
+    "hidden",  # from employees (only admins see such clients)
 )
 
 
@@ -202,4 +203,5 @@ def csv_record(row: ClientRow, favourite: bool) -> tuple[str, ...]:
         str(row.failed_count),
         row.plan.label,
         row.trial_ends_on.isoformat() if row.trial_ends_on else "",
+        "yes" if row.hidden else "",
     )

@@ -417,3 +417,17 @@ async def test_active_client_cannot_be_invited(admin: LucyClient, cases: dict[st
     with pytest.raises(ConflictError) as caught:
         await admin.invite_client(cases["rich"])
     assert caught.value.code == "already_active"
+
+
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("jan.peeters+test@example.be", "Jan Peeters"),  # issue 12: was "Jan Peeters+test"
+        ("marie_dubois@example.be", "Marie Dubois"),
+        ("+only@example.be", "+only@example.be"),
+    ],
+)
+def test_a_name_from_an_email_leaves_out_the_sub_address(email: str, name: str) -> None:
+    from lucy_server.routes.clients import name_from_email
+
+    assert name_from_email(email) == name

@@ -278,6 +278,7 @@ def test_csv_header_and_record_line_up() -> None:
         "inbox": "4",
         "plan": "Trial",
         "trial_ends_on": (TODAY + timedelta(days=5)).isoformat(),
+        "hidden": "",
     }
 
 
@@ -311,3 +312,9 @@ def test_csv_round_trip_keeps_commas_quotes_and_accents() -> None:
     assert tuple(header) == CSV_HEADER
     assert record[1] == 'Café "De Kroon", Brugge'
     assert record[5] == "Noord, West"
+
+
+def test_csv_record_says_a_client_is_hidden() -> None:
+    """Issue 12: the export had no "hidden" column."""
+    record = dict(zip(CSV_HEADER, csv_record(make_row(1, hidden=True), False), strict=True))
+    assert record["hidden"] == "yes"
