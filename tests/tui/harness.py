@@ -27,6 +27,7 @@ from textual.pilot import Pilot
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import LucyError
 from lucy_tui.app import CSS_FILE
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
@@ -105,14 +106,16 @@ def make_tab_harness(data_dir: Path, today: date, size: tuple[int, int]) -> Harn
 
     @asynccontextmanager
     async def tab_harness(
-        tab_class: type[TabType], client_id: int, *, role: str = "admin"
+        tab_class: type[TabType], client: int | str, *, role: str = "admin"
     ) -> AsyncIterator[tuple[Pilot[None], TabType]]:
+        """``client``: its id, or its name as the demo firm has it."""
         email = DEMO_LOGINS[role]
-        client, _, renew = await asyncio.to_thread(open_embedded_client, data_dir, email)
-        staff = await client.me()
-        session = Session(client, staff, server="embedded", renew_token=renew)
+        api, _, renew = await asyncio.to_thread(open_embedded_client, data_dir, email)
+        staff = await api.me()
+        client_id = client if isinstance(client, int) else await _id_of(api, client)
+        session = Session(api, staff, server="embedded", renew_token=renew)
         app = TabHarness(session, today, tab_class, client_id)
-        async with client, app.run_test(size=size) as pilot:
+        async with api, app.run_test(size=size) as pilot:
             for _ in range(50):  # the tab's first load, and the client shown to it
                 await app.workers.wait_for_complete()
                 await pilot.pause()
@@ -123,3 +126,10 @@ def make_tab_harness(data_dir: Path, today: date, size: tuple[int, int]) -> Harn
             yield pilot, tab
 
     return tab_harness
+
+
+async def _id_of(api: LucyClient, name: str) -> int:
+    page = await api.clients_page(1, 50, q=name)
+    ids = [summary.id for summary in page.items if summary.name == name]
+    assert len(ids) == 1, f"no single client named {name!r} in the demo firm"
+    return ids[0]

@@ -40,10 +40,9 @@ def empty_text(tab: BankingTab) -> str:
     return " ".join(str(line) for line in group.renderables)
 
 
-async def test_connected_accounts_with_formatted_ibans(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_banking(pilot, "Aalter Interieur BV")
+async def test_connected_accounts_with_formatted_ibans(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(BankingTab, "Aalter Interieur BV") as (pilot, tab):
+        app = pilot.app
         connection = await app.session.client.banking(1)
         assert connection.status is BankingStatus.CONNECTED and len(connection.accounts) == 2
         table = tab.query_one("#banking-table", DataTable)
@@ -67,10 +66,9 @@ async def test_connected_accounts_with_formatted_ibans(make_app) -> None:  # typ
         assert "Banking: copy IBAN" in titles
 
 
-async def test_connected_without_accounts_says_what_the_client_does(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_banking(pilot, "Notariaat Martin")
+async def test_connected_without_accounts_says_what_the_client_does(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(BankingTab, "Notariaat Martin") as (pilot, tab):
+        app = pilot.app
         assert (await app.session.client.banking(19)).status is BankingStatus.CONNECTED
         text = empty_text(tab)
         assert "Codabox is connected" in text and "no bank account is linked yet" in text
@@ -93,10 +91,9 @@ async def test_not_connected_explains_codabox(make_app) -> None:  # type: ignore
         assert "Settings > Banking" in text
 
 
-async def test_other_plans_see_what_business_pro_brings(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_banking(pilot, "Kapsalon Maes")
+async def test_other_plans_see_what_business_pro_brings(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(BankingTab, "Kapsalon Maes") as (pilot, tab):
+        app = pilot.app
         connection = await app.session.client.banking(15)
         assert connection.status is BankingStatus.PLAN_REQUIRED
         text = empty_text(tab)
@@ -105,7 +102,7 @@ async def test_other_plans_see_what_business_pro_brings(make_app) -> None:  # ty
         assert "• its CODA bank statements delivered to your firm every working day" in text
 
 
-async def test_hostile_bank_details_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_bank_details_are_shown_as_text(tab_harness, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     accounts = db.bank_accounts
     engine = db.make_engine(data_dir / "demo.db")
     with engine.connect() as conn:
@@ -117,9 +114,8 @@ async def test_hostile_bank_details_are_shown_as_text(make_app, data_dir: Path) 
     poison(data_dir, accounts, accounts.c.id == second, iban=f"BE71{CLEAR}", holder=OSC52)
     connections = db.bank_connections
     poison(data_dir, connections, connections.c.client_id == 1, provider=BIDI)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_banking(pilot, "Aalter Interieur BV")
+    async with tab_harness(BankingTab, "Aalter Interieur BV") as (pilot, tab):
+        app = pilot.app
         table = tab.query_one("#banking-table", DataTable)
         rows = [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(2)]
         assert_literal(rows[0], MARKUP, CLICK)

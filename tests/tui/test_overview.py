@@ -367,10 +367,9 @@ async def test_admin_chooses_the_client_facing_contact_from_the_staff(make_app) 
 # --- inbox address ------------------------------------------------------------------------
 
 
-async def test_y_copies_the_inbox_address(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_overview(pilot, AALTER_NAME)
+async def test_y_copies_the_inbox_address(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
         notices = record_notifications(app)
         address = (await app.session.client.client(AALTER)).lucy_email
         assert text_of(tab, "#lucy-email") == address
@@ -558,7 +557,7 @@ async def test_palette_lists_the_overview_actions(make_app) -> None:  # type: ig
         screen, _ = await open_overview(pilot, KROON_NAME)
         titles = [command.title for command in app.get_system_commands(screen)]
         assert "Overview: switch Peppol sending on or off" in titles
-        assert "Overview: edit allowed senders" in titles
+        assert "Overview: configure allowed senders for your client" in titles
         assert "Overview: hide from employees or show again" not in titles  # admins only
 
 

@@ -47,10 +47,9 @@ def table_emails(tab: UsersTab) -> list[str]:
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
-async def test_users_are_listed_with_status_and_invitation_date(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_users(pilot, AALTER_NAME)
+async def test_users_are_listed_with_status_and_invitation_date(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
         users = await app.session.client.client_users(AALTER)
         assert len(users) == 3
         table = tab.query_one(DataTable)

@@ -74,10 +74,9 @@ def test_the_app_checks_the_servers_own_rules() -> None:
     assert server_vault.VAULT_MAGIC is VAULT_MAGIC
 
 
-async def test_files_are_listed_readably(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot)
+async def test_files_are_listed_readably(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(VaultTab, AALTER) as (pilot, tab):
+        app = pilot.app
         files = await app.session.client.vault_files(AALTER_ID)
         table = tab.query_one("#vault-table", DataTable)
         assert table_names(tab) == [file.name for file in files]
