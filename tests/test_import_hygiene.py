@@ -28,3 +28,18 @@ def test_importing_the_api_loads_no_textual_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_import_graph_has_no_circle() -> None:
+    """No module reaches itself through its imports (there was a circle of 19 through the
+    App): a screen is followed to the API without passing through the App."""
+    import grimp
+
+    graph = grimp.build_graph("lucy_tui", "lucy_server")
+    circles = [
+        (module, other)
+        for module in sorted(graph.modules)
+        for other in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=other, imported=module)
+    ]
+    assert circles == []
