@@ -33,7 +33,7 @@ from lucy_tui.local.config import Settings
 from lucy_tui.local.favourites import FavouritesStore
 from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.local.tokens import TokenStore, last_user, remember_user
-from lucy_tui.messages import ConnectRequested, OpenClient
+from lucy_tui.messages import ConnectRequested, OpenClient, OpenPeppolReadiness
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.session import CurrentSession, Session
@@ -346,6 +346,12 @@ class LucyApp(App[None]):
         from lucy_tui.screens.client_detail import ClientDetailScreen
 
         self.push_screen(ClientDetailScreen(self.ctx, message.client_id, message.name))
+
+    @on(OpenPeppolReadiness)
+    def _open_peppol_readiness(self) -> None:
+        from lucy_tui.screens.peppol_readiness import PeppolReadinessScreen
+
+        self.push_screen(PeppolReadinessScreen(self.ctx))
 
     @on(ConnectRequested)
     def _connect_requested(self) -> None:

@@ -69,6 +69,11 @@ class OpenClient(Message):
 
 
 @dataclass
+class OpenPeppolReadiness(Message):
+    """Show the firm's Peppol readiness (the App opens the screen)."""
+
+
+@dataclass
 class ConnectRequested(Message):
     """Not connected: try to reach the server and sign in again (ctrl+r)."""
 

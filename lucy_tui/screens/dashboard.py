@@ -28,6 +28,7 @@ from lucy_tui.messages import (
     ConnectRequested,
     FavouriteToggled,
     OpenClient,
+    OpenPeppolReadiness,
 )
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
@@ -64,6 +65,7 @@ class DashboardScreen(LucyScreen[None]):
         Binding("s", "sort", "Sort", id="clients.sort"),
         Binding("e", "export", "Export CSV", id="clients.export"),
         Binding("number_sign", "toggle_numbers", "Enterprise no.", id="clients.numbers"),
+        Binding("P", "peppol_readiness", "Peppol readiness", id="clients.peppol"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
     ]
@@ -494,6 +496,9 @@ class DashboardScreen(LucyScreen[None]):
         if row is not None:
             self.post_message(OpenClient(row.id, row.name))
 
+    def action_peppol_readiness(self) -> None:
+        self.post_message(OpenPeppolReadiness())
+
     # --- command palette ----------------------------------------------------------------
 
     def palette_commands(self) -> list[PaletteCommand]:
@@ -520,6 +525,11 @@ class DashboardScreen(LucyScreen[None]):
                 "Clients: show enterprise numbers",
                 "Toggle the numbers in the list",
                 self.action_toggle_numbers,
+            ),
+            (
+                "Peppol: the firm's readiness",
+                "Every client by what the Peppol network says; re-check and switch on in bulk",
+                self.action_peppol_readiness,
             ),
             ("Clients: refresh", "Reload the list from the server", self.action_refresh),
         ]
