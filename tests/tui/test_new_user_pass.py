@@ -301,3 +301,53 @@ async def test_clearing_the_selection_after_a_resend_updates_the_outcome(make_ap
         outcome = text_of(tab, "#documents-outcome")
         assert "Resend: 2 sent, 2 failed again." in outcome
         assert "selected" not in outcome
+
+
+@SIZES
+async def test_every_field_of_the_new_client_form_is_shown_when_focused(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Button, Select
+
+    from lucy_tui.screens.new_client import NewClientScreen
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        seen = []
+        for _ in range(8):
+            await pilot.press("tab")
+            await pilot.wait_for_scheduled_animations()  # the form scrolls to the field
+            await pilot.pause()
+            focused = app.focused
+            assert focused is not None
+            seen.append(focused.id)
+            region = focused.region
+            assert region.height and form.region.contains_region(region), focused.id
+            widget, _ = form.get_widget_at(region.x + 2, region.y + region.height // 2)
+            assert widget is focused or focused in widget.ancestors_with_self, focused.id
+        assert {"plan", "team", "contact", "create"} <= set(seen)
+        assert isinstance(form.query_one("#create"), Button)
+        assert isinstance(form.query_one("#plan"), Select)
+
+
+@SIZES
+async def test_every_documents_column_is_reachable(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.document_view import COLUMNS as DOC_COLUMNS
+    from lucy_tui.screens.detail.documents import DocumentsTab
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        await pilot.press("2")
+        await settle(pilot)
+        table = screen.query_one(DocumentsTab).table
+        for _ in DOC_COLUMNS:
+            await pilot.press("h")
+        await pilot.press("l")
+        for spec in DOC_COLUMNS[1:]:
+            assert table.current_column is spec.column
+            assert spec.title in table.render_line(0).text, spec.title
+            await pilot.press("l")
