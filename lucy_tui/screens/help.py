@@ -17,7 +17,7 @@ FILTER_HELP = """\
 Filter (/): words match name, enterprise or VAT number, contact, team, integrations.
   status:created|invited|active   team:north   plan:trial|inbox|billing|business|pro
   peppol:off|on|send|receive      inbox:>0     failed:>0    trial:<30d     contact:ann
-  peppol:elsewhere|here|unregistered|unchecked|stale (what the Peppol network says)   fav
+  peppol:elsewhere|here|unregistered|unchecked|stale (the network)    fav
 All terms must match. enter returns to the list keeping the filter; escape clears it."""
 
 GLOBAL_KEYS = [
