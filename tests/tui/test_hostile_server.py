@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from lucy_server.app import create_app
 from lucy_server.seed import DEMO_PASSWORD
@@ -269,7 +270,9 @@ async def test_the_client_list_shows_hostile_names_as_text(
         for key in "[/] [@click=app.quit]":
             await pilot.press(key if key != " " else "space")
         await settle(pilot)
-        assert_safe(app, "filter: [/] [@click=app.quit]")
+        assert_safe(app, "[/] [@click=app.quit]")  # in the filter bar
+        status = str(dashboard.query_one("#status-line", Static).render())
+        assert "filter: [/] [@click=app.quit]" in status  # the line may be cut on screen
     assert not list(screenshot_dir.iterdir())
 
 
