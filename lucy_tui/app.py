@@ -33,7 +33,12 @@ from lucy_tui.local.config import Settings
 from lucy_tui.local.favourites import FavouritesStore
 from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.local.tokens import TokenStore, last_user, remember_user
-from lucy_tui.messages import ConnectRequested, OpenClient, OpenPeppolReadiness
+from lucy_tui.messages import (
+    ConnectRequested,
+    OpenClient,
+    OpenFailedDocuments,
+    OpenPeppolReadiness,
+)
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.session import CurrentSession, Session
@@ -345,7 +350,21 @@ class LucyApp(App[None]):
     def _open_client(self, message: OpenClient) -> None:
         from lucy_tui.screens.client_detail import ClientDetailScreen
 
-        self.push_screen(ClientDetailScreen(self.ctx, message.client_id, message.name))
+        self.push_screen(
+            ClientDetailScreen(
+                self.ctx,
+                message.client_id,
+                message.name,
+                tab=message.tab,
+                document_id=message.document_id,
+            )
+        )
+
+    @on(OpenFailedDocuments)
+    def _open_failed_documents(self) -> None:
+        from lucy_tui.screens.failed_documents import FailedDocumentsScreen
+
+        self.push_screen(FailedDocumentsScreen(self.ctx))
 
     @on(OpenPeppolReadiness)
     def _open_peppol_readiness(self) -> None:

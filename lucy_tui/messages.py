@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from lucy_tui.api.errors import LucyError
-from lucy_tui.api.models import ClientDetail, ClientSummary
+from lucy_tui.api.models import ClientDetail, ClientDocumentCounts, ClientSummary
 
 
 @dataclass
@@ -62,10 +62,25 @@ class FavouriteToggled(Message):
 
 @dataclass
 class OpenClient(Message):
-    """Show this client's detail (the App opens it)."""
+    """Show this client's detail (the App opens it); ``tab`` and ``document_id``: open it on
+    that tab with that document under the cursor (the Accounting Documents tab)."""
 
     client_id: int
     name: str
+    tab: str | None = None
+    document_id: int | None = None
+
+
+@dataclass
+class OpenFailedDocuments(Message):
+    """Show the firm's Failed documents (the App opens the screen)."""
+
+
+@dataclass
+class ClientCountsChanged(Message):
+    """A send or resend changed these clients' Inbox and Failed counts."""
+
+    counts: list[ClientDocumentCounts]
 
 
 @dataclass

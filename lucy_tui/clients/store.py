@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from textual.message_pump import MessagePump
 
-from lucy_tui.api.models import ClientSummary
-from lucy_tui.messages import ClientChanged, FavouriteToggled
+from lucy_tui.api.models import ClientDocumentCounts, ClientSummary
+from lucy_tui.messages import ClientChanged, ClientCountsChanged, FavouriteToggled
 
 
 class ClientStore:
@@ -40,6 +40,12 @@ class ClientStore:
         for subscriber in self._subscribers:
             subscriber.post_message(FavouriteToggled(client_id, name, starred))
         return starred
+
+    def counts_changed(self, counts: list[ClientDocumentCounts]) -> None:
+        """A send or resend changed these clients' document counts: the list shows them."""
+        if counts:
+            for subscriber in self._subscribers:
+                subscriber.post_message(ClientCountsChanged(list(counts)))
 
     def client_changed(self, client: ClientSummary) -> None:
         """A client was created or changed: whoever shows it shows the new state."""

@@ -27,6 +27,7 @@ class ClientView:
         self._sorted: list[int] | None = None  # every row in display order (cached)
         self._texts: list[str] = []  # search text by position in ``rows``
         self._trials_soon: set[int] = set()  # positions of rows whose trial ends soon
+        self._failed: list[int] = []  # Failed documents by position in ``rows``
 
     # --- data ---------------------------------------------------------------------------
 
@@ -35,6 +36,7 @@ class ClientView:
         self._position.clear()
         self._texts.clear()
         self._trials_soon.clear()
+        self._failed.clear()
         self.order = []
         self._sorted = None
 
@@ -50,9 +52,11 @@ class ClientView:
                 index = position[row.id] = len(rows)
                 rows.append(row)
                 texts.append(row.search_text)
+                self._failed.append(row.failed_count)
             else:
                 rows[index] = row
                 texts[index] = row.search_text
+                self._failed[index] = row.failed_count
             if row.trial_ends_soon(self.today):
                 self._trials_soon.add(index)
             else:
@@ -89,6 +93,10 @@ class ClientView:
         if not soon:
             return 0
         return sum(1 for i in self.order if i in soon)
+
+    def failed_documents(self) -> int:
+        """The Failed documents of the shown clients (one pass over the shown positions)."""
+        return sum(map(self._failed.__getitem__, self.order))
 
     def shown(self) -> Iterable[ClientRow]:
         rows = self.rows

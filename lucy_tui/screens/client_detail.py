@@ -44,15 +44,27 @@ class ClientDetailScreen(LucyScreen[None]):
         ),
     ]
 
-    def __init__(self, ctx: Context, client_id: int, name: str) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        client_id: int,
+        name: str,
+        *,
+        tab: str | None = None,
+        document_id: int | None = None,
+    ) -> None:
+        """``tab``: the tab to open on (the first by default); ``document_id``: put that
+        document under the cursor of the Accounting Documents tab."""
         super().__init__(ctx)
         self.client_id, self.client_name = client_id, name
         self.client: ClientDetail | None = None
         self._shown_tab = ""  # the tab shown last, asked before it is left
+        self._initial_tab = tab if tab in {tab_id for tab_id, _, _ in TABS} else None
+        self._document_id = document_id
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.client_name), id="detail-title")
-        with TabbedContent(id="detail-tabs"):
+        with TabbedContent(id="detail-tabs", initial=self._initial_tab or ""):
             for tab_id, title, tab_class in TABS:
                 with TabPane(title, id=tab_id):
                     yield tab_class(self.ctx, self.client_id, self.client_name, id=f"{tab_id}-tab")
@@ -60,6 +72,8 @@ class ClientDetailScreen(LucyScreen[None]):
 
     def on_mount(self) -> None:
         self.load_client()
+        if self._document_id is not None:
+            self.query_one(DocumentsTab).focus_document(self._document_id)
 
     # --- the client -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -23,11 +24,13 @@ from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.local.paths import documents_dir
 from lucy_tui.messages import (
     ClientChanged,
+    ClientCountsChanged,
     ClientsLoadFailed,
     ClientsPageLoaded,
     ConnectRequested,
     FavouriteToggled,
     OpenClient,
+    OpenFailedDocuments,
     OpenPeppolReadiness,
 )
 from lucy_tui.safe_text import plain
@@ -35,7 +38,8 @@ from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.widgets.client_table import ClientTable
 
 FILTER_PLACEHOLDER = (
-    "Filter: words, or status:active team:north plan:pro peppol:off inbox:>0 trial:<30d fav"
+    "Filter: words, or status:active team:north plan:pro peppol:off inbox:>0 failed:>0 "
+    "trial:<30d fav"
 )
 REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
 
@@ -65,6 +69,7 @@ class DashboardScreen(LucyScreen[None]):
         Binding("s", "sort", "Sort", id="clients.sort"),
         Binding("e", "export", "Export CSV", id="clients.export"),
         Binding("number_sign", "toggle_numbers", "Enterprise no.", id="clients.numbers"),
+        Binding("F", "failed_documents", "Failed documents", id="clients.failed"),
         Binding("P", "peppol_readiness", "Peppol readiness", id="clients.peppol"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("ctrl+r", "refresh", "Refresh", id="clients.refresh"),
@@ -94,6 +99,7 @@ class DashboardScreen(LucyScreen[None]):
         self._shown_hints = ""
         self._trials_soon = 0  # trials ending soon among the shown rows
         self._trials_counted_for: list[int] | None = None  # the view order they were counted in
+        self._failed_shown = 0  # Failed documents of the shown clients (counted with the trials)
         self._favourites_unsaved = False  # the last save failed, and the user was told
 
     def compose(self) -> ComposeResult:
@@ -232,11 +238,14 @@ class DashboardScreen(LucyScreen[None]):
         if self._trials_counted_for is not view.order:  # counted once per view, not per move
             self._trials_counted_for = view.order
             self._trials_soon = view.trials_ending_soon()
+            self._failed_shown = view.failed_documents()
         soon = self._trials_soon
         if soon:
             parts.append(f"{soon} trial(s) end within {TRIAL_SOON_DAYS} days")
         if view.filter.text.strip():
             parts.append(f"filter: {view.filter.text.strip()}")
+        if self._failed_shown:
+            parts.append(f"{self._failed_shown:,} Failed documents (F)")
         self.query_one("#status-line", Static).update(plain("  ·  ".join(parts)))
 
     def show_status(self, text: str) -> None:
@@ -501,8 +510,32 @@ class DashboardScreen(LucyScreen[None]):
 
     # --- command palette ----------------------------------------------------------------
 
+    def action_failed_documents(self) -> None:
+        self.post_message(OpenFailedDocuments())
+
+    @on(ClientCountsChanged)
+    def _counts_changed(self, message: ClientCountsChanged) -> None:
+        """A send or resend elsewhere changed clients' Inbox and Failed counts."""
+        changed = []
+        for counts in message.counts:
+            row = self.view.get(counts.client_id)
+            if row is not None:
+                changed.append(
+                    replace(row, inbox_count=counts.inbox_count, failed_count=counts.failed_count)
+                )
+        if changed:
+            self.view.add_rows(changed)
+            self.view.refresh()
+            self.table.view_changed()
+            self._update_status()
+
     def palette_commands(self) -> list[PaletteCommand]:
         return [
+            (
+                "Clients: the firm's failed documents",
+                "Every Failed document of the clients you see, to resend across clients",
+                self.action_failed_documents,
+            ),
             ("Clients: new client", "Add a client file", self.action_new_client),
             (
                 "Clients: send invitation",

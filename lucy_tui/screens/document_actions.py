@@ -4,13 +4,14 @@ Before anything is sent the user sees exactly what will be sent and what is left
 why (the server's rules mirrored: only Inbox documents are sent, only Failed ones resent,
 Sent ones never again). A confirmed action becomes a :class:`PendingAction` whose
 Idempotency-Key is made once: a retry after a network fault reuses it, so the server never
-performs the action twice.
+performs the action twice. The confirmation lets the user pick where the documents go: the
+accounting package (the default), or one of the other destinations, which gets a copy.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -32,6 +33,7 @@ from lucy_tui.columns import fit
 from lucy_tui.document_view import format_amount, format_date
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import Dialog
+from lucy_tui.widgets.results_table import ResultRow, ResultsTable, result_line
 
 LISTED = 8  # documents named one by one in a confirmation; the rest are counted
 
@@ -71,6 +73,19 @@ def sent_explanation(package: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class DestinationChoice:
+    """Where an action sends: the accounting package (``id`` None), or another destination
+    (an integration id), which gets a copy while the document keeps its status."""
+
+    id: str | None
+    name: str
+
+    @property
+    def copy(self) -> bool:
+        return self.id is not None
+
+
+@dataclass(frozen=True)
 class Exclusion:
     status: DocumentStatus
     documents: list[Document]
@@ -88,6 +103,7 @@ class ActionPlan:
     package: str | None  # the linked accounting software's name, None when none
     package_known: bool  # False when it could not be read: say nothing about it
     retry: bool = False  # the same documents as an action that did not complete
+    destination: DestinationChoice | None = None  # None: the package, as ``package`` says
 
     @property
     def document_ids(self) -> tuple[int, ...]:
@@ -110,12 +126,19 @@ def plan_action(
     hidden_ids: set[int],
     package: str | None,
     package_known: bool = True,
+    destination: DestinationChoice | None = None,
 ) -> ActionPlan:
-    """Split ``documents`` into those the action takes and those it leaves out, and why."""
-    eligible = [d for d in documents if d.status is kind.accepts]
+    """Split ``documents`` into those the action takes and those it leaves out, and why.
+
+    A copy to another destination also takes Sent documents when sending (the server's
+    rule: the status is about the accounting package)."""
+    accepts = {kind.accepts}
+    if destination is not None and destination.copy and kind is ActionKind.SEND:
+        accepts.add(DocumentStatus.SENT)
+    eligible = [d for d in documents if d.status in accepts]
     by_status: dict[DocumentStatus, list[Document]] = {}
     for document in documents:
-        if document.status is not kind.accepts:
+        if document.status not in accepts:
             by_status.setdefault(document.status, []).append(document)
 
     def reason(status: DocumentStatus, count: int) -> str:
@@ -138,6 +161,7 @@ def plan_action(
         hidden=sum(1 for d in eligible if d.id in hidden_ids),
         package=package,
         package_known=package_known,
+        destination=destination,
     )
 
 
@@ -148,6 +172,12 @@ class PendingAction:
     kind: ActionKind
     document_ids: tuple[int, ...]
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    destination: str | None = None  # an integration id; None: the accounting package
+
+    def same_as(self, plan: ActionPlan) -> bool:
+        """Whether ``plan`` asks for this very request (a retry reuses its key)."""
+        chosen = plan.destination.id if plan.destination else None
+        return self.document_ids == plan.document_ids and self.destination == chosen
 
 
 # Pieces of a Content: plain text, or (text, Textual style) so theme variables work. Both
@@ -166,7 +196,8 @@ def document_parts(document: Document) -> list[Part]:
 def describe_plan(plan: ActionPlan) -> Content:
     """The confirmation's body: what will be sent, where, and what is left out and why."""
     kind, count = plan.kind, len(plan.eligible)
-    destination = printable(f" to {plan.package}") if plan.package else ""
+    target = plan.destination.name if plan.destination else plan.package
+    destination = printable(f" to {target}") if target else ""
     parts: list[Part] = []
     if count:
         done = "sent" if kind is ActionKind.SEND else "resent"
@@ -185,7 +216,17 @@ def describe_plan(plan: ActionPlan) -> Content:
         for exclusion in plan.exclusions:
             label = plural(len(exclusion.documents), f"{exclusion.status.label} document")
             parts += ["  • ", (label, "bold"), f": {printable(exclusion.reason)}\n"]
-    if plan.untyped:
+    if count and plan.destination is not None and plan.destination.copy:
+        name = printable(plan.destination.name)
+        parts.append(
+            (
+                f"\n{name} gets a copy: the documents keep their status, which is about the "
+                f"accounting software. A client that has not enabled {name} is refused, each "
+                "document with the reason; one already delivered there is not sent again.\n",
+                "$text-muted",
+            )
+        )
+    if plan.untyped and not (plan.destination and plan.destination.copy):
         has, it, they = ("has", "it", "it") if plan.untyped == 1 else ("have", "them", "they")
         parts.append(
             (
@@ -195,7 +236,7 @@ def describe_plan(plan: ActionPlan) -> Content:
                 "$text-warning",
             )
         )
-    if count and plan.package_known and plan.package is None:
+    if count and plan.package_known and plan.package is None and not plan.destination:
         parts.append(
             (
                 "\n⚠ No accounting software is linked to this client: Lucy will try, and the "
@@ -224,16 +265,32 @@ def describe_plan(plan: ActionPlan) -> Content:
 
 
 class ConfirmActionScreen(Dialog[bool]):
-    """Asks before sending; with nothing to send it only explains (and has no yes)."""
+    """Asks before sending; with nothing to send it only explains (and has no yes).
+
+    ``choices``: where the documents may go, the first (the package) chosen; ``d`` picks
+    the next, and ``replan`` says what the action does with that destination. The chosen
+    one is :attr:`choice` when the dialog answers yes.
+    """
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("n,escape", "answer(False)", "No", show=False),
+        Binding("d", "next_destination", "Destination", show=False),
     ]
 
-    def __init__(self, plan: ActionPlan) -> None:
+    def __init__(
+        self,
+        plan: ActionPlan,
+        choices: Sequence[DestinationChoice] = (),
+        replan: Callable[[DestinationChoice], ActionPlan] | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
+        self.choices = list(choices)
+        self.replan = replan
+        self.choice: DestinationChoice | None = plan.destination or (
+            self.choices[0] if self.choices else None
+        )
 
     @property
     def can_proceed(self) -> bool:
@@ -245,10 +302,13 @@ class ConfirmActionScreen(Dialog[bool]):
             title = f"Nothing to {kind.value}"
         else:
             again = " (retry)" if self.plan.retry else ""
-            destination = f" to {self.plan.package}" if self.plan.package else ""
+            target = self.plan.destination.name if self.plan.destination else self.plan.package
+            destination = f" to {target}" if target else ""
             title = f"{kind.verb} {plural(count, 'document')}{destination}?{again}"
         with Vertical(classes="dialog", id="document-action-confirm"):
             yield Static(plain(title), classes="dialog-title", id="confirm-title")
+            if len(self.choices) > 1:
+                yield Static(self._choices_line(), id="confirm-destinations")
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(describe_plan(self.plan), id="confirm-body")
             with Horizontal(classes="dialog-buttons"):
@@ -258,8 +318,27 @@ class ConfirmActionScreen(Dialog[bool]):
                 else:
                     yield Button("Close (escape)", variant="primary", id="no")
 
+    def _choices_line(self) -> Content:
+        parts: list[Part] = [("Destination (d): ", "bold")]
+        for choice in self.choices:
+            chosen = choice == self.choice
+            parts.append(
+                (f"{'●' if chosen else '○'} {printable(choice.name)}", "bold" if chosen else "")
+            )
+            parts.append("   ")
+        return Content.assemble(*parts).rstrip()
+
     def on_mount(self) -> None:
         self.query_one("#yes" if self.can_proceed else "#no", Button).focus()
+
+    def action_next_destination(self) -> None:
+        if len(self.choices) < 2 or self.replan is None or self.choice is None:
+            return
+        position = self.choices.index(self.choice) if self.choice in self.choices else -1
+        self.choice = self.choices[(position + 1) % len(self.choices)]
+        self.plan = self.replan(self.choice)
+        self.refresh(recompose=True)
+        self.call_after_refresh(self.on_mount)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -267,13 +346,6 @@ class ConfirmActionScreen(Dialog[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes and self.can_proceed)
-
-
-OUTCOME_LABELS = {
-    ActionOutcome.SENT: ("✓ Sent", "bold $text-success"),
-    ActionOutcome.FAILED: ("✗ Failed again", "bold $text-error"),
-    ActionOutcome.REFUSED: ("⊘ Refused", "bold $text-warning"),
-}
 
 
 def summarize_results(kind: ActionKind, results: Sequence[DocumentActionResult]) -> str:
@@ -289,36 +361,9 @@ def summarize_results(kind: ActionKind, results: Sequence[DocumentActionResult])
     return ", ".join(parts)
 
 
-def describe_results(
-    kind: ActionKind,
-    results: Sequence[DocumentActionResult],
-    documents: dict[int, Document],
-) -> Content:
-    """One line per document (the problems first), each with what Lucy answered."""
-    order = {ActionOutcome.FAILED: 0, ActionOutcome.REFUSED: 1, ActionOutcome.SENT: 2}
-    parts: list[Part] = []
-    for result in sorted(results, key=lambda r: order[r.outcome]):
-        label, style = OUTCOME_LABELS[result.outcome]
-        if result.outcome is ActionOutcome.FAILED and kind is ActionKind.SEND:
-            label = "✗ Failed"
-        parts.append((f"{label:<15}", style))
-        document = documents.get(result.document_id)
-        if document is not None:
-            parts += [
-                f"{format_date(document)}  ",
-                (fit(printable(document.counterparty), 30), "bold"),
-                f" {printable(format_amount(document.amount, document.currency)):>15}",
-            ]
-        else:
-            parts.append(f"document {result.document_id}")
-        if result.message:
-            parts.append((f"\n{'':<15}{printable(result.message)}", "$text-muted"))
-        parts.append("\n")
-    return Content.assemble(*parts).rstrip()
-
-
 class ActionResultsScreen(Dialog[None]):
-    """The answer of a send or resend, document by document."""
+    """The answer of a send or resend, document by document (a virtual table: thousands
+    of results open at once); the line under it says all of the cursor row's answer."""
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", show=False)]
 
@@ -326,10 +371,21 @@ class ActionResultsScreen(Dialog[None]):
         self,
         kind: ActionKind,
         results: Sequence[DocumentActionResult],
-        documents: dict[int, Document],
+        documents: Mapping[int, Document],
+        client_names: Mapping[int, str] | None = None,
     ) -> None:
         super().__init__()
         self.kind, self.results, self.documents = kind, list(results), documents
+        self.client_names = client_names
+        self.rows = [
+            ResultRow(
+                position,
+                result,
+                documents.get(result.document_id),
+                client_names.get(result.client_id) if client_names and result.client_id else None,
+            )
+            for position, result in enumerate(self.results)
+        ]
 
     def compose(self) -> ComposeResult:
         summary = summarize_results(self.kind, self.results)
@@ -337,13 +393,34 @@ class ActionResultsScreen(Dialog[None]):
             yield Static(
                 plain(f"{self.kind.verb}: {summary}"), classes="dialog-title", id="results-title"
             )
-            with VerticalScroll(id="results-scroll"):
-                yield Static(
-                    describe_results(self.kind, self.results, self.documents),
-                    id="results-body",
-                )
+            yield ResultsTable(
+                self.rows,
+                resend=self.kind is ActionKind.RESEND,
+                with_client=self.client_names is not None,
+                id="results-table",
+            )
+            yield Static("", id="results-cursor")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (escape)", variant="primary", id="close")
+
+    def on_mount(self) -> None:
+        table = self.query_one(ResultsTable)
+        table.focus()
+        self._show_cursor(table.cursor_item)
+
+    @on(ResultsTable.CursorMoved)
+    def _cursor_moved(self, message: ResultsTable.CursorMoved) -> None:
+        self._show_cursor(self.query_one(ResultsTable).cursor_item)
+
+    def _show_cursor(self, row: ResultRow | None) -> None:
+        line = "" if row is None else result_line(row, self.kind is ActionKind.RESEND)
+        self.query_one("#results-cursor", Static).update(plain(line))
+
+    def as_text(self) -> str:
+        """Every result as a line, in the order shown (the problems first)."""
+        table = self.query_one(ResultsTable)
+        resend = self.kind is ActionKind.RESEND
+        return "\n".join(result_line(row, resend) for row in table.view.rows)
 
     @on(Button.Pressed)
     def _close(self) -> None:

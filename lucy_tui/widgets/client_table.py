@@ -57,6 +57,7 @@ class ClientTable(VirtualTable[ClientRow, Column]):
         & > .client-table--off { color: $text-muted; }
         & > .client-table--dim { color: $text-muted; }
         & > .client-table--hidden { text-style: italic; }
+        & > .client-table--failed { color: $error; text-style: bold; }
     }
     """
 
@@ -73,6 +74,7 @@ class ClientTable(VirtualTable[ClientRow, Column]):
         "off",
         "dim",
         "hidden",
+        "failed",
     )
     CUT_WITH_ELLIPSIS = False
     CACHE_SIZE = 2048
@@ -166,6 +168,10 @@ class ClientTable(VirtualTable[ClientRow, Column]):
         if column is Column.INBOX:
             if row.inbox_count:
                 return f"{row.inbox_count:,}"
+            return Part("0", "dim")
+        if column is Column.FAILED:
+            if row.failed_count:
+                return Part(f"{row.failed_count:,}", "failed")
             return Part("0", "dim")
         if column is Column.PLAN:
             return row.plan.label

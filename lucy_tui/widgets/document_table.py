@@ -12,9 +12,11 @@ when nothing is shown, the status filter.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from lucy_tui.api.models import Document, DocumentStatus
@@ -42,8 +44,104 @@ STATUS_BADGES = {
     DocumentStatus.FAILED: " Failed ",
 }
 
+# The documents' selection keys, the same wherever documents are listed (DESIGN §5).
+SELECTION_BINDINGS: list[BindingType] = [
+    Binding("space", "toggle_selection", "Select", id="documents.select"),
+    Binding("A", "select_shown", "All shown", id="documents.select_shown"),
+    Binding("F", "select_failed", "All failed", id="documents.select_failed"),
+    Binding("x", "clear_selection", "Clear selection", show=False, id="documents.clear"),
+]
 
-class DocumentTable(VirtualTable[Document, DocColumn]):
+
+class SelectionModel(Protocol):
+    """What a :class:`SelectableTable`'s view does with its selection (a set of ids)."""
+
+    selected: set[int]
+
+    def toggle(self, document_id: int, /) -> bool: ...
+
+    def select_shown(self) -> int: ...
+
+    def select_status(self, status: DocumentStatus, /) -> int: ...
+
+    def deselect(self, document_ids: Iterable[int], /) -> None: ...
+
+    def clear_selection(self) -> None: ...
+
+
+R = TypeVar("R", bound=Document)
+K = TypeVar("K", bound=StrEnum)
+
+
+class SelectableTable(VirtualTable[R, K]):
+    """A table of documents with the multi-selection keys (``space``, ``A``, ``F``, ``x``)
+    and a mark column (its first) that a click toggles. Posts :class:`Changed`."""
+
+    class Changed(Message):
+        """The selection, the filter, the sort or the documents changed."""
+
+    class CursorMoved(Message):
+        def __init__(self, document: Any) -> None:
+            super().__init__()
+            self.document = document
+
+    @property
+    def selection(self) -> SelectionModel:
+        view: Any = self.view
+        return view
+
+    def view_changed(self) -> None:
+        """The view's rows changed: keep the cursor on the same document when it is shown."""
+        super().view_changed()
+        self.post_message(self.Changed())
+
+    def action_toggle_selection(self) -> None:
+        document = self.cursor_item
+        if document is None:
+            return
+        self.selection.toggle(document.id)
+        self._selection_changed()
+        self._move(self.cursor_row + 1)  # as k9s and file managers do: mark and move on
+
+    def action_select_shown(self) -> None:
+        self.selection.select_shown()
+        self._selection_changed()
+
+    def action_select_failed(self) -> None:
+        self.selection.select_status(DocumentStatus.FAILED)
+        self._selection_changed()
+
+    def action_clear_selection(self) -> None:
+        self.selection.clear_selection()
+        self._selection_changed()
+
+    def deselect(self, document_ids: Iterable[int]) -> None:
+        self.selection.deselect(document_ids)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def _row_id(self, row: R) -> int:
+        return row.id
+
+    def _cursor_moved(self, row: R | None) -> None:
+        self.post_message(self.CursorMoved(row))
+
+    def _row_clicked(self, index: int, event: events.Click) -> None:
+        if self._column_at(event.x) == 0:  # a click on the mark toggles it
+            self.selection.toggle(self.view.row_at(index).id)
+            self._selection_changed()
+
+    def _row_key(self, row: R) -> tuple[object, ...]:
+        return (row.id, row.id in self.selection.selected)
+
+    def _row_style(self, row: R, is_cursor: bool) -> str | None:
+        return "selected" if not is_cursor and row.id in self.selection.selected else None
+
+
+class DocumentTable(SelectableTable[Document, DocColumn]):
     """The documents of one client: cursor, status filter, sort and multi-selection.
 
     Posts :class:`Changed` when the selection, the filter, the sort or the data change,
@@ -81,21 +179,10 @@ class DocumentTable(VirtualTable[Document, DocColumn]):
 
     BINDINGS = [
         *cursor_bindings("documents"),
-        Binding("space", "toggle_selection", "Select", id="documents.select"),
-        Binding("A", "select_shown", "All shown", id="documents.select_shown"),
-        Binding("F", "select_failed", "All failed", id="documents.select_failed"),
-        Binding("x", "clear_selection", "Clear selection", show=False, id="documents.clear"),
+        *SELECTION_BINDINGS,
         Binding("v", "cycle_filter", "Status filter", id="documents.filter"),
         Binding("s", "sort", "Sort", show=False, id="documents.sort"),
     ]
-
-    class Changed(Message):
-        """The selection, the filter, the sort or the documents changed."""
-
-    class CursorMoved(Message):
-        def __init__(self, document: Document | None) -> None:
-            super().__init__()
-            self.document = document
 
     view: DocumentView
 
@@ -125,44 +212,11 @@ class DocumentTable(VirtualTable[Document, DocColumn]):
         self.view.update(documents)
         self.view_changed()
 
-    def view_changed(self) -> None:
-        """The view's rows changed: keep the cursor on the same document when it is shown."""
-        super().view_changed()
-        self.post_message(self.Changed())
-
     def set_empty_message(self, text: str) -> None:
         self.empty_message = text
         self.refresh()
 
-    # --- selection and filter -------------------------------------------------------------
-
-    def action_toggle_selection(self) -> None:
-        document = self.cursor_document
-        if document is None:
-            return
-        self.view.toggle(document.id)
-        self._selection_changed()
-        self._move(self.cursor_row + 1)  # as k9s and file managers do: mark and move on
-
-    def action_select_shown(self) -> None:
-        self.view.select_shown()
-        self._selection_changed()
-
-    def action_select_failed(self) -> None:
-        self.view.select_status(DocumentStatus.FAILED)
-        self._selection_changed()
-
-    def action_clear_selection(self) -> None:
-        self.view.clear_selection()
-        self._selection_changed()
-
-    def deselect(self, document_ids: Iterable[int]) -> None:
-        self.view.deselect(document_ids)
-        self._selection_changed()
-
-    def _selection_changed(self) -> None:
-        self.refresh()
-        self.post_message(self.Changed())
+    # --- filter and sort ------------------------------------------------------------------
 
     def action_cycle_filter(self) -> None:
         self.view.cycle_filter()
@@ -178,17 +232,6 @@ class DocumentTable(VirtualTable[Document, DocColumn]):
 
     # --- what the base asks -------------------------------------------------------------
 
-    def _row_id(self, row: Document) -> int:
-        return row.id
-
-    def _cursor_moved(self, row: Document | None) -> None:
-        self.post_message(self.CursorMoved(row))
-
-    def _row_clicked(self, index: int, event: events.Click) -> None:
-        if self._column_at(event.x) == 0:  # a click on the mark toggles it
-            self.view.toggle(self.view.order[index])
-            self._selection_changed()
-
     def _empty_text(self) -> str | None:
         view = self.view
         if view.total and view.status_filter is not None:
@@ -197,12 +240,6 @@ class DocumentTable(VirtualTable[Document, DocColumn]):
                 "client. Press v to show another status."
             )
         return self.empty_message
-
-    def _row_key(self, row: Document) -> tuple[object, ...]:
-        return (row.id, row.id in self.view.selected)
-
-    def _row_style(self, row: Document, is_cursor: bool) -> str | None:
-        return "selected" if not is_cursor and row.id in self.view.selected else None
 
     def _cell(self, row: Document, column: DocColumn) -> Cell:
         if column is DocColumn.MARK:

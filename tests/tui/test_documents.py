@@ -97,7 +97,7 @@ async def results_text(pilot: Pilot[None]) -> tuple[str, str]:
     assert isinstance(modal, ActionResultsScreen)
     return (
         text(modal.query_one("#results-title", Static)),
-        text(modal.query_one("#results-body", Static)),
+        modal.as_text(),
     )
 
 
@@ -409,12 +409,18 @@ async def test_a_network_fault_keeps_the_selection_and_the_retry_reuses_the_key(
         keys: list[str | None] = []
 
         async def flaky_resend(
-            client_id: int, document_ids: list[int], *, idempotency_key: str | None = None
+            client_id: int,
+            document_ids: list[int],
+            *,
+            destination: str | None = None,
+            idempotency_key: str | None = None,
         ) -> DocumentActionResponse:
             keys.append(idempotency_key)
             if len(keys) == 1:
                 raise UnreachableError("Cannot reach the Lucy server at http://lucy.local.")
-            return await real_resend(client_id, document_ids, idempotency_key=idempotency_key)
+            return await real_resend(
+                client_id, document_ids, destination=destination, idempotency_key=idempotency_key
+            )
 
         client.resend_documents = flaky_resend  # type: ignore[method-assign]
         deliveries_before = deliveries(data_dir, 1)

@@ -276,6 +276,7 @@ def test_csv_header_and_record_line_up() -> None:
         "peppol_sending": "on",
         "peppol_receiving": "off",
         "inbox": "4",
+        "failed": "0",
         "plan": "Trial",
         "trial_ends_on": (TODAY + timedelta(days=5)).isoformat(),
         "hidden": "",

@@ -53,13 +53,16 @@ from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 from lucy_tui.screens.document_actions import (
     ActionKind,
+    ActionPlan,
     ActionResultsScreen,
     ConfirmActionScreen,
+    DestinationChoice,
     PendingAction,
     plan_action,
     plural,
     summarize_results,
 )
+from lucy_tui.screens.document_detail import DocumentDetailScreen
 from lucy_tui.widgets.document_table import DocumentTable
 
 
@@ -68,6 +71,16 @@ class DocumentsData:
     documents: list[Document]
     package: str | None  # the linked accounting software's name
     package_known: bool  # False when the integrations could not be read
+    destinations: list[DestinationChoice]  # the client's other destinations
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Where this client's documents can go."""
+
+    package: str | None
+    known: bool
+    destinations: list[DestinationChoice]
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class DocumentsTab(DetailTab):
     BINDINGS = [
         Binding("enter", "send", "Send →", id="documents.send"),
         Binding("t", "resend", "To accountant", id="documents.resend"),
+        Binding("o", "open_document", "Open", show=False, id="documents.open"),
     ]
 
     # Posted by the tab's workers to the tab itself.
@@ -104,9 +118,9 @@ class DocumentsTab(DetailTab):
             self.documents, self.error = documents, error
 
     class PackageRead(Message, bubble=False):
-        def __init__(self, package: str | None, known: bool) -> None:
+        def __init__(self, linked: Linked) -> None:
             super().__init__()
-            self.package, self.known = package, known
+            self.linked = linked
 
     def __init__(
         self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
@@ -114,9 +128,11 @@ class DocumentsTab(DetailTab):
         super().__init__(ctx, client_id, client_name, id=id)
         self.package: str | None = None
         self.package_known = False
-        self.lucy_email: str | None = None
+        self.destinations: list[DestinationChoice] = []  # the client's other destinations
+        self._wanted_document: int | None = None  # to put under the cursor once loaded
         self._outcome_text = ""  # the line under the table
         self._outcome_counts_selection = False  # ...ends with the documents still selected
+        self.lucy_email: str | None = None
         # A confirmed action that got no answer (network, server fault), by kind: a retry
         # of the same documents reuses its Idempotency-Key.
         self.pending: dict[ActionKind, PendingAction] = {}
@@ -150,8 +166,8 @@ class DocumentsTab(DetailTab):
 
     async def fetch(self) -> DocumentsData:
         documents = await self._all_documents()
-        package, known = await self._linked_package()
-        return DocumentsData(documents, package, known)
+        linked = await self._linked()
+        return DocumentsData(documents, linked.package, linked.known, linked.destinations)
 
     async def _all_documents(self) -> list[Document]:
         documents: list[Document] = []
@@ -160,23 +176,50 @@ class DocumentsTab(DetailTab):
             documents.extend(page.items)
         return documents
 
-    async def _linked_package(self) -> tuple[str | None, bool]:
-        """The accounting software's name, to say where documents go (None: none linked)."""
+    async def _linked(self) -> Linked:
+        """The accounting software's name, to say where documents go (None: none linked),
+        and the client's other destinations, which the confirmation offers."""
         client = self.ctx.session.client
         try:
             linked = await client.client_integrations(self.client_id)
-            if linked.accounting_package is None:
-                return None, True
+            if linked.accounting_package is None and not linked.destinations:
+                return Linked(None, True, [])
             if self._catalogue is None:
                 self._catalogue = {i.id: i.name for i in await client.integrations()}
         except LucyError:
-            return None, False  # only a nicety of the confirmation: do without it
-        return self._catalogue.get(linked.accounting_package, linked.accounting_package), True
+            return Linked(None, False, [])  # only a nicety of the confirmation
+        names = self._catalogue
+        package = linked.accounting_package
+        return Linked(
+            names.get(package, package) if package else None,
+            True,
+            [DestinationChoice(d, names.get(d, d)) for d in linked.destinations],
+        )
 
     def show(self, data: DocumentsData) -> None:
         self.package, self.package_known = data.package, data.package_known
+        self.destinations = data.destinations
         self.table.set_documents(data.documents)
         self._update_lines()
+        self._show_wanted_document()
+
+    def focus_document(self, document_id: int) -> None:
+        """Put ``document_id`` under the cursor (now, or as soon as the documents arrive)."""
+        self._wanted_document = document_id
+        if self.loaded:
+            self._show_wanted_document()
+
+    def _show_wanted_document(self) -> None:
+        wanted, self._wanted_document = self._wanted_document, None
+        if wanted is None:
+            return
+        table = self.table
+        if table.view.get(wanted) is None:
+            self.notify("That document is no longer in this client's list.", severity="warning")
+            return
+        if not table.view.is_shown(wanted):
+            table.set_filter(None)
+        table.move_to(wanted)
 
     def client_shown(self, client: ClientDetail) -> None:
         super().client_shown(client)
@@ -187,12 +230,13 @@ class DocumentsTab(DetailTab):
 
     @work(exclusive=True, group="documents-package", exit_on_error=False)
     async def _read_package(self) -> None:
-        package, known = await self._linked_package()
-        self.post_message(self.PackageRead(package, known))
+        self.post_message(self.PackageRead(await self._linked()))
 
     @on(PackageRead)
     def _package_read(self, message: PackageRead) -> None:
-        self.package, self.package_known = message.package, message.known
+        linked = message.linked
+        self.package, self.package_known = linked.package, linked.known
+        self.destinations = linked.destinations
         self._update_lines()
 
     def _empty_message(self) -> str:
@@ -258,7 +302,7 @@ class DocumentsTab(DetailTab):
                     heading,
                     ("Failed: ", "bold $text-error"),
                     reason,
-                    ("  (t resends it)", "$text-muted"),
+                    ("  (t resends it, o shows its deliveries)", "$text-muted"),
                 )
             )
         elif document.status is DocumentStatus.SENT:
@@ -327,31 +371,41 @@ class DocumentsTab(DetailTab):
                 self.notify("There is no document here.", severity="warning")
                 return
             targets = [cursor]
-        plan = plan_action(
-            kind,
-            targets,
-            hidden_ids={d.id for d in targets if not view.is_shown(d.id)},
-            package=self.package,
-            package_known=self.package_known,
-        )
+        hidden_ids = {d.id for d in targets if not view.is_shown(d.id)}
         pending = self.pending.get(kind)
-        if pending is not None and pending.document_ids == plan.document_ids:
-            plan = replace(plan, retry=True)
+
+        def replan(choice: DestinationChoice) -> ActionPlan:
+            plan = plan_action(
+                kind,
+                targets,
+                hidden_ids=hidden_ids,
+                package=self.package,
+                package_known=self.package_known,
+                destination=choice if choice.copy else None,
+            )
+            return replace(plan, retry=pending is not None and pending.same_as(plan))
+
+        package = DestinationChoice(None, self.package or "the accounting software")
+        choices = [package, *self.destinations]
+        screen = ConfirmActionScreen(replan(package), choices, replan)
 
         def answered(confirmed: bool | None) -> None:
             if not confirmed:
                 return
+            plan = screen.plan
             action = pending if plan.retry and pending is not None else None
             if action is None:
-                action = PendingAction(kind, plan.document_ids)
+                destination = plan.destination.id if plan.destination else None
+                action = PendingAction(kind, plan.document_ids, destination=destination)
             self.pending[kind] = action
-            self._perform(action)
+            self._perform(action, plan.destination)
 
-        self.app.push_screen(ConfirmActionScreen(plan), answered)
+        self.app.push_screen(screen, answered)
 
-    def _perform(self, action: PendingAction) -> None:
+    def _perform(self, action: PendingAction, choice: DestinationChoice | None = None) -> None:
         self.running = action
-        to = f" to {self.package}" if self.package else ""
+        target = choice.name if choice is not None else self.package
+        to = f" to {target}" if target else ""
         self.query_one("#documents-progress-label", Static).update(
             plain(f"{action.kind.doing} {plural(len(action.document_ids), 'document')}{to}…")
         )
@@ -367,6 +421,7 @@ class DocumentsTab(DetailTab):
             response = await call(
                 self.client_id,
                 list(action.document_ids),
+                destination=action.destination,
                 idempotency_key=action.idempotency_key,
             )
         except LucyError as error:
@@ -386,7 +441,8 @@ class DocumentsTab(DetailTab):
             del self.pending[action.kind]  # answered: the key has done its job
         view = self.table.view
         before = {r.document_id: d for r in results if (d := view.get(r.document_id))}
-        self.table.update_documents(self._updated(before, results))
+        if action.destination is None:  # a copy elsewhere leaves the documents as they are
+            self.table.update_documents(self._updated(before, results))
         self.table.deselect(r.document_id for r in results if r.outcome is ActionOutcome.SENT)
         self.last_results = LastResults(action.kind, list(results), before)
         summary = summarize_results(action.kind, results)
@@ -467,6 +523,14 @@ class DocumentsTab(DetailTab):
             return
         self.table.set_documents(message.documents)
 
+    def action_open_document(self) -> None:
+        """Open the document under the cursor: its details and delivery history."""
+        document = self.table.cursor_document
+        if document is None:
+            self.notify("There is no document here.", severity="warning")
+            return
+        self.app.push_screen(DocumentDetailScreen(self.ctx, self.client_id, document.id))
+
     def action_show_last_results(self) -> None:
         last = self.last_results
         if last is None:
@@ -488,6 +552,11 @@ class DocumentsTab(DetailTab):
                 "Documents: resend selected (to accountant)",
                 "Resend the selected Failed documents",
                 self.action_resend,
+            ),
+            (
+                "Documents: open the document",
+                "Its details and delivery history",
+                self.action_open_document,
             ),
             (
                 "Documents: select all failed",

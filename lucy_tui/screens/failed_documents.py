@@ -1,0 +1,552 @@
+"""The firm's Failed documents: every client the user sees, in one queue (``F``).
+
+The queue loads page by page in a worker into a :class:`FailedTable` (the first page shows
+at once). It filters as the user types (free words, ``client:``, ``reason:``, ``age:>7d``),
+sorts by any column (``s``), groups by failure reason (``r``) so that one cause can be
+handled at once (``R`` selects the cursor's group), and selects with the Accounting
+Documents tab's keys. ``t`` resends the selection "To accountant" in one request across
+clients, after the same confirmation (what is sent, what is excluded and why, where it
+goes: ``d`` picks another destination), with an Idempotency-Key kept until it is answered;
+the results come per document, the rows change in place, and the client list's counts
+follow. ``enter`` opens the document's client on its Accounting Documents tab with the
+document under the cursor; ``o`` opens the document with its delivery history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
+
+from lucy_tui.api.errors import (
+    ConflictError,
+    LucyError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnreachableError,
+)
+from lucy_tui.api.models import (
+    MAX_PAGE_SIZE,
+    ActionOutcome,
+    DocumentActionResponse,
+    DocumentStatus,
+    FirmDocument,
+    IntegrationCategory,
+)
+from lucy_tui.context import Context
+from lucy_tui.document_view import format_date, type_label
+from lucy_tui.failed_view import FailedView, reason_of
+from lucy_tui.messages import OpenClient
+from lucy_tui.safe_text import plain, printable
+from lucy_tui.screens.base import LucyScreen, PaletteCommand
+from lucy_tui.screens.document_actions import (
+    ActionKind,
+    ActionPlan,
+    ActionResultsScreen,
+    ConfirmActionScreen,
+    DestinationChoice,
+    PendingAction,
+    plan_action,
+    plural,
+    summarize_results,
+)
+from lucy_tui.widgets.failed_table import FailedTable
+
+FILTER_PLACEHOLDER = "Filter: words, or client:bakkerij reason:rejected age:>7d"
+REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
+PACKAGE = DestinationChoice(None, "each client's accounting software")
+
+
+class QueueFilter(Input):
+    """The queue's filter: ``enter`` or ``down`` go back to the rows, ``escape`` clears."""
+
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("down", "back_to_rows", "To the rows", show=False),
+    ]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.screen.query_one(FailedTable).focus()
+
+    def action_back_to_rows(self) -> None:
+        self.screen.query_one(FailedTable).focus()
+
+
+class FailedDocumentsScreen(LucyScreen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back to the list", id="failed.back"),
+        Binding("slash", "focus_filter", "Filter", id="failed.filter"),
+        Binding("t", "resend", "To accountant", id="failed.resend"),
+        Binding("enter", "open_client", "Open client", id="failed.open"),
+        Binding("o", "open_document", "Open document", id="failed.document"),
+        Binding("ctrl+r", "refresh", "Refresh", id="failed.refresh"),
+    ]
+
+    # Posted by the screen's workers to the screen itself.
+    @dataclass
+    class PageLoaded(Message, bubble=False):
+        generation: int
+        documents: list[FirmDocument]
+        total: int
+        done: bool
+
+    @dataclass
+    class LoadFailed(Message, bubble=False):
+        generation: int
+        error: LucyError
+
+    @dataclass
+    class ActionAnswered(Message, bubble=False):
+        action: PendingAction
+        response: DocumentActionResponse
+
+    @dataclass
+    class ActionFailed(Message, bubble=False):
+        """The request itself failed: nothing is known to have happened."""
+
+        action: PendingAction
+        error: LucyError
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.view = FailedView(ctx.today)
+        self.total = 0
+        self.loading_done = False
+        self._generation = 0
+        self._pending: list[FirmDocument] | None = None  # a reload's pages, until all arrived
+        self._refresh_pending = False
+        self.destinations: list[DestinationChoice] = []  # the catalogue's other destinations
+        self.pending: PendingAction | None = None  # confirmed, not answered: retried with its key
+        self.running: PendingAction | None = None
+        self.last_results: ActionResultsScreen | None = None
+        self._shown_hints = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("The firm's Failed documents", id="failed-title")
+        with Horizontal(id="failed-filter-bar"):
+            yield QueueFilter(placeholder=FILTER_PLACEHOLDER, id="failed-filter")
+        yield Static("", id="failed-hint")
+        yield Static("", id="failed-summary")
+        yield FailedTable(self.view, id="failed-table")
+        yield Static("", id="failed-cursor")
+        yield Static("", id="failed-progress")
+        with Horizontal(id="failed-status"):
+            yield Static("0 selected", id="failed-selection")
+            yield Static("", id="failed-keys")
+        yield Static("", id="failed-outcome")
+        yield Footer()
+
+    @property
+    def table(self) -> FailedTable:
+        return self.query_one(FailedTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.start_loading()
+
+    # --- loading ------------------------------------------------------------------------
+
+    def start_loading(self) -> None:
+        """Load (or reload) the queue; a reload keeps what is shown until all has arrived."""
+        self._generation += 1
+        self.loading_done = False
+        self._pending = [] if self.view.total else None
+        self._update_lines()
+        self._load(self._generation)
+
+    @work(exclusive=True, group="failed-load", exit_on_error=False)
+    async def _load(self, generation: int) -> None:
+        client = self.ctx.session.client
+        loaded = 0
+        try:
+            pages = client.iter_firm_document_pages(MAX_PAGE_SIZE, status=DocumentStatus.FAILED)
+            async for page in pages:
+                loaded += len(page.items)
+                done = loaded >= page.total or not page.items
+                self.post_message(self.PageLoaded(generation, page.items, page.total, done))
+        except LucyError as error:
+            self.post_message(self.LoadFailed(generation, error))
+            return
+        if not self.destinations:
+            try:
+                catalogue = await client.integrations()
+            except LucyError:
+                return  # only the package is offered: the default
+            self.destinations = [
+                DestinationChoice(i.id, i.name)
+                for i in catalogue
+                if i.category is IntegrationCategory.DESTINATION
+            ]
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.total = message.total
+        if self._pending is not None:  # a reload: replace everything at once
+            self._pending.extend(message.documents)
+            if message.done:
+                self.view.clear()
+                self.view.add(self._pending)
+                self._pending = None
+                self._finish_loading()
+            return
+        first = not self.view.total
+        self.view.add(message.documents)
+        if message.done:
+            self._finish_loading()
+        elif first:
+            self._apply_view()
+        elif not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(REFRESH_THROTTLE, self._apply_view)
+
+    def _finish_loading(self) -> None:
+        self.loading_done = True
+        self.table.set_empty_message(
+            "No Failed documents among the clients you can see: nothing to resend."
+        )
+        self._apply_view()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        if message.generation != self._generation:
+            return
+        self.loading_done = True
+        self._pending = None
+        text = f"Could not load the Failed documents: {message.error.message}"
+        self.table.set_empty_message(f"{text} Press ctrl+r to try again.")
+        self._show_outcome(f"{text} Press ctrl+r to try again.", error=True)
+        self.ctx.reporter.report_error(message.error, "Could not load the Failed documents")
+
+    def _apply_view(self) -> None:
+        self._refresh_pending = False
+        self.view.refresh()
+        self.table.view_changed()
+        self._update_lines()
+
+    def action_refresh(self) -> None:
+        self.start_loading()
+
+    # --- the lines around the table -----------------------------------------------------
+
+    @on(FailedTable.Changed)
+    def _table_changed(self) -> None:
+        self._update_lines()
+
+    @on(FailedTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._update_cursor_line()
+
+    def _update_lines(self) -> None:
+        view = self.view
+        clients = len({view.documents[p].client_id for p in view.order})
+        parts: list[str | tuple[str, str]] = [
+            (f"{len(view):,}", "bold"),
+            f" of {max(self.total, view.total):,} Failed documents, ",
+            (f"{clients:,}", "bold"),
+            " clients",
+        ]
+        if not self.loading_done:
+            parts.append((f"  ·  loading {view.total:,}/{self.total:,}…", "$text-muted"))
+        direction = "▼" if view.sort_reverse else "▲"
+        parts += [("  ·  sort (s): ", "$text-muted"), f"{view.sort_column.value} {direction}"]
+        parts.append(("  ·  by reason (r): ", "$text-muted"))
+        if view.group_by_reason:
+            groups = view.groups()
+            parts.append((f"{len(groups):,} reasons", "bold"))
+        else:
+            parts.append("off")
+        self.query_one("#failed-summary", Static).update(Content.assemble(*parts))
+        selected = len(view.selected)
+        hidden = view.hidden_selected
+        line = f"{selected:,} selected" + (f" ({hidden:,} hidden by the filter)" if hidden else "")
+        self.query_one("#failed-selection", Static).update(line)
+        keys = (
+            "  ·  t resends the selection to each client's accounting software"
+            if selected
+            else "  ·  space selects, A all shown, F all, R this reason; t resends, "
+            "enter opens the client, o the document"
+        )
+        self.query_one("#failed-keys", Static).update(keys)
+        self._update_cursor_line()
+
+    def _update_cursor_line(self) -> None:
+        document = self.table.cursor_document
+        line = self.query_one("#failed-cursor", Static)
+        if document is None:
+            line.update("")
+            return
+        heading = printable(
+            f"{document.client_name} · {type_label(document)} · {document.counterparty} · "
+            f"{format_date(document)}: "
+        )
+        if document.status is DocumentStatus.FAILED:
+            reason = reason_of(document)
+            size = self.view.group_size(reason)
+            line.update(
+                Content.assemble(
+                    heading,
+                    ("Failed: ", "bold $text-error"),
+                    printable(reason),
+                    (
+                        f"  ({plural(size, 'document')} shown failed so: R selects them)",
+                        "$text-muted",
+                    ),
+                )
+            )
+        else:
+            line.update(
+                Content.assemble(
+                    heading,
+                    (document.status.label, "bold $text-success"),
+                    (f" to {printable(document.destination or '')}", ""),
+                    ("  (ctrl+r reloads the queue)", "$text-muted"),
+                )
+            )
+
+    def _show_outcome(self, text: str, *, error: bool = False) -> None:
+        outcome = self.query_one("#failed-outcome", Static)
+        outcome.update(plain(text))
+        outcome.set_class(error, "-error")
+        outcome.display = bool(text)
+
+    # --- filter -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#failed-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        parsed = self.view.set_filter(event.value)
+        hints = "  ".join(f"⚠ {h}" for h in parsed.hints)
+        if hints != self._shown_hints:
+            self._shown_hints = hints
+            hint = self.query_one("#failed-hint", Static)
+            hint.update(plain(hints))
+            hint.display = bool(hints)
+        self.table.view_changed()
+
+    @on(Input.Submitted, "#failed-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#failed-filter", Input).focus()
+
+    # --- open ---------------------------------------------------------------------------
+
+    def action_open_client(self) -> None:
+        document = self.table.cursor_document
+        if document is not None:
+            self.post_message(
+                OpenClient(
+                    document.client_id,
+                    document.client_name,
+                    tab="documents",
+                    document_id=document.id,
+                )
+            )
+
+    def action_open_document(self) -> None:
+        from lucy_tui.screens.document_detail import DocumentDetailScreen
+
+        document = self.table.cursor_document
+        if document is not None:
+            self.app.push_screen(
+                DocumentDetailScreen(
+                    self.ctx, document.client_id, document.id, document.client_name
+                )
+            )
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    # --- resend across clients ----------------------------------------------------------
+
+    def action_resend(self) -> None:
+        """Confirm resending the selection (or the cursor's row) "To accountant"."""
+        if self.running is not None:
+            self.notify("A resend is still running: wait for its results.", severity="warning")
+            return
+        view = self.view
+        targets = view.selected_documents()
+        if not targets:
+            cursor = self.table.cursor_document
+            if cursor is None:
+                self.notify("There is no document here.", severity="warning")
+                return
+            targets = [cursor]
+        hidden_ids = {d.id for d in targets if not view.is_shown(d.id)}
+        pending = self.pending
+
+        def replan(choice: DestinationChoice) -> ActionPlan:
+            plan = plan_action(
+                ActionKind.RESEND,
+                targets,
+                hidden_ids=hidden_ids,
+                package=None,
+                package_known=False,
+                destination=choice,
+            )
+            return replace(plan, retry=pending is not None and pending.same_as(plan))
+
+        screen = ConfirmActionScreen(replan(PACKAGE), [PACKAGE, *self.destinations], replan)
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            plan = screen.plan
+            action = pending if plan.retry and pending is not None else None
+            if action is None:
+                destination = plan.destination.id if plan.destination else None
+                action = PendingAction(
+                    ActionKind.RESEND, plan.document_ids, destination=destination
+                )
+            self.pending = action
+            self._perform(action, plan.destination or PACKAGE)
+
+        self.app.push_screen(screen, answered)
+
+    def _perform(self, action: PendingAction, choice: DestinationChoice) -> None:
+        self.running = action
+        progress = self.query_one("#failed-progress", Static)
+        progress.update(
+            plain(f"Resending {plural(len(action.document_ids), 'document')} to {choice.name}…")
+        )
+        progress.add_class("-running")
+        self._show_outcome("")
+        self._request(action)
+
+    @work(group="failed-action", exit_on_error=False)
+    async def _request(self, action: PendingAction) -> None:
+        try:
+            response = await self.ctx.session.client.resend_firm_documents(
+                list(action.document_ids),
+                destination=action.destination,
+                idempotency_key=action.idempotency_key,
+            )
+        except LucyError as error:
+            self.post_message(self.ActionFailed(action, error))
+            return
+        self.post_message(self.ActionAnswered(action, response))
+
+    def _finished(self) -> None:
+        self.running = None
+        self.query_one("#failed-progress", Static).remove_class("-running")
+
+    @on(ActionAnswered)
+    def _action_answered(self, message: ActionAnswered) -> None:
+        action, response = message.action, message.response
+        self._finished()
+        if self.pending is action:
+            self.pending = None  # answered: the key has done its job
+        view = self.view
+        before = {r.document_id: d for r in response.results if (d := view.get(r.document_id))}
+        if action.destination is None:  # a copy elsewhere leaves the documents as they are
+            updated = []
+            for result in response.results:
+                document = before.get(result.document_id)
+                if document is None or result.status is None:
+                    continue
+                changes: dict[str, Any] = {"status": result.status}
+                if result.outcome is ActionOutcome.FAILED:
+                    changes["failure_reason"] = result.message
+                elif result.outcome is ActionOutcome.SENT:
+                    changes["failure_reason"] = None
+                    changes["destination"] = result.destination or document.destination
+                updated.append(document.model_copy(update=changes))
+            view.add(updated)
+            view.refresh()
+        view.deselect(r.document_id for r in response.results if r.outcome is ActionOutcome.SENT)
+        self.table.view_changed()
+        self.ctx.clients.counts_changed(response.clients)
+        summary = summarize_results(ActionKind.RESEND, response.results)
+        kept = len(view.selected)
+        still = f" {plural(kept, 'document')} still selected." if kept else ""
+        self._show_outcome(f"Resend: {summary}.{still} ctrl+r reloads the queue.")
+        names = {d.client_id: d.client_name for d in before.values()}
+        results = ActionResultsScreen(ActionKind.RESEND, response.results, before, names)
+        self.last_results = results
+        self.app.push_screen(results)
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        action, error = message.action, message.error
+        self._finished()
+        count = plural(len(action.document_ids), "document")
+        transient = isinstance(
+            error, UnreachableError | ServerError | RateLimitedError | UnauthorizedError
+        ) or (isinstance(error, ConflictError) and error.code == "idempotency_in_progress")
+        if transient:
+            text = (
+                f"Resending {count} did not complete: {error.message} Nothing is lost and the "
+                "selection is kept: press t to try again (the retry reuses the same request "
+                "key, so nothing is sent twice)."
+            )
+        else:
+            self.pending = None  # the server refused the whole request: the key is spent
+            text = f"Lucy refused to resend the {count}: {error.message}"
+        self._show_outcome(text, error=True)
+        self.ctx.reporter.report_error(error, "Could not resend the documents", quiet=True)
+        if not isinstance(error, UnauthorizedError):
+            self.notify(text, severity="error", timeout=10)
+
+    def action_show_last_results(self) -> None:
+        last = self.last_results
+        if last is None:
+            self.notify("No resend yet on this screen.")
+            return
+        self.app.push_screen(
+            ActionResultsScreen(last.kind, last.results, last.documents, last.client_names)
+        )
+
+    # --- command palette ----------------------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        table = self.table
+        commands: list[PaletteCommand] = [
+            (
+                "Failed: resend selected (to accountant)",
+                "Resend the selected documents across clients, in one request",
+                self.action_resend,
+            ),
+            ("Failed: select all", "Select every Failed document", table.action_select_failed),
+            ("Failed: select all shown", "Select every shown document", table.action_select_shown),
+            (
+                "Failed: select this reason",
+                "Select the shown documents that failed for the cursor's reason",
+                table.action_select_reason,
+            ),
+            ("Failed: clear selection", "Unselect every document", table.action_clear_selection),
+            (
+                "Failed: group by reason",
+                "Order by failure reason, the biggest first",
+                table.action_group,
+            ),
+            ("Failed: sort by current column", "Sort; again to reverse", table.action_sort),
+            ("Failed: filter", "Focus the filter", self.action_focus_filter),
+            (
+                "Failed: open the client",
+                "On its Accounting Documents tab, at this document",
+                self.action_open_client,
+            ),
+            ("Failed: open the document", "Its delivery history", self.action_open_document),
+            ("Failed: reload", "Load the queue again", self.action_refresh),
+            ("Failed: back to the client list", "Close this screen", self.action_back),
+        ]
+        if self.last_results is not None:
+            commands.append(
+                (
+                    "Failed: show the last results",
+                    "What the last resend did, document by document",
+                    self.action_show_last_results,
+                )
+            )
+        return commands
