@@ -8,8 +8,9 @@ concurrent resends with one key in-process, a key still in progress (409), a 500
 the key (tests/server/test_idempotency.py); concurrent resends with different keys
 (tests/server/test_concurrency.py).
 
-Here: a *send* whose answer is lost, and a resend across clients (the firm's queue); a retry after a timeout while the server is still
-delivering (it waits for the first answer and replays it); the same key sent at once by
+Here: a *send* whose answer is lost, and a resend across clients (issue 9); a retry after
+a timeout while the server is still delivering (it waits for the first answer and replays
+it); the same key sent at once by
 several tasks in-process, by several threads over real HTTP against ``lucy-server serve``,
 and by threads spread over two ``lucy-server serve`` processes sharing one database.
 """

@@ -405,3 +405,55 @@ async def test_hostile_error_messages_are_shown_as_text(
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert_safe(app, "Could not load the clients: Nope [/]")
+
+
+# --- the firm's Failed documents (issue 9) ---------------------------------------------------
+
+
+async def test_the_failed_queue_shows_hostile_text_literally(
+    make_app, hostile: dict[str, str], data_dir: Path, screenshot_dir: Path
+) -> None:
+    from lucy_tui.screens.document_detail import DocumentDetailScreen
+    from lucy_tui.screens.failed_documents import FailedDocumentsScreen
+
+    destination = f"[@click=app.quit]Drop[/] {OSC52}"
+    with sqlite3.connect(data_dir / "demo.db") as connection:
+        connection.execute(
+            "UPDATE integrations SET name = ? WHERE id = 'dropbox-archive'", (destination,)
+        )
+    app: LucyApp = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("F")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FailedDocumentsScreen)
+        # the rows of the hostile client: its name, counterparties and reasons
+        await pilot.press("slash", *"client:broken", "enter")
+        await settle(pilot)
+        assert len(screen.view) == 4
+        assert_safe(app, hostile["client"][:22], "Clip" + PLACEHOLDER + "]52;c;")
+        assert printable(hostile["reason"])[:20] in shown_text(app)
+        # the filter's own text, and a group of the hostile reason
+        await pilot.press("r", "R", "t")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmActionScreen)
+        assert_safe(app, "Clip" + PLACEHOLDER)
+        await pilot.press("d")  # the hostile destination's name
+        await settle(pilot)
+        assert_safe(app, destination[:22])
+        await pilot.press("d", "d", "d", "y")  # back to the accounting software
+        await settle(pilot)
+        assert isinstance(app.screen, ActionResultsScreen)
+        assert_safe(app, hostile["client"][:22])
+        assert "Refused again [@click=app.quit]x[/]" in app.screen.as_text()
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, DocumentDetailScreen)
+        assert_safe(app, "Clip" + PLACEHOLDER, "Refused again [@click=app.quit]x[/]")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert_safe(app)
+    assert not list(screenshot_dir.iterdir())

@@ -68,3 +68,38 @@ def test_help_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=help_open)
+
+
+async def _failed_queue(pilot: Pilot[None]) -> None:
+    """The firm's Failed documents: grouped by reason, two rows selected."""
+    await wait_loaded(pilot)
+    await pilot.press("F")
+    await settle(pilot)
+    await pilot.press("r", "g", "space", "space")
+    await settle(pilot)
+
+
+def test_failed_documents_grouped_with_a_selection(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_failed_queue)
+
+
+def test_failed_documents_resend_confirmation(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def confirming(pilot: Pilot[None]) -> None:
+        await _failed_queue(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=confirming)
+
+
+def test_failed_documents_results(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def answered(pilot: Pilot[None]) -> None:
+        await _failed_queue(pilot)
+        await pilot.press("slash")
+        pilot.app.screen.query_one("#failed-filter", Input).value = "client:smets"
+        await pilot.press("enter", "A", "t")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=answered)
