@@ -351,3 +351,58 @@ async def test_every_documents_column_is_reachable(make_app, size) -> None:  # t
             assert table.current_column is spec.column
             assert spec.title in table.render_line(0).text, spec.title
             await pilot.press("l")
+
+
+@SIZES
+async def test_invoice_settings_show_every_label_and_value_whole(data_dir, size) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input, Label, Select, TextArea
+
+    from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
+
+    from .conftest import TODAY
+    from .harness import make_tab_harness
+
+    harness = make_tab_harness(data_dir, TODAY, size)
+    async with harness(InvoiceSettingsTab, "Brasserie Het Anker BV") as (pilot, tab):
+        form = tab.query_one("#inv-form")
+        fields = list(tab.query(".inv-field"))
+        assert len(fields) == 17
+        for field in fields:
+            label = field.query_one(Label)
+            text = str(label.render())
+            # The label fits its field, and no neighbour covers any of it.
+            assert field.content_region.width >= len(text), text
+            control = field.query_one("Input, Select, TextArea")
+            control.focus()
+            await pilot.wait_for_scheduled_animations()  # the form scrolls to the field
+            await pilot.pause()
+            region = control.region
+            assert region.height and form.region.contains_region(region), text
+            widget, _ = tab.screen.get_widget_at(region.x + 1, region.y + 1)
+            assert widget is control or control in widget.ancestors_with_self, text
+            label_widget, _ = tab.screen.get_widget_at(label.region.right - 1, label.region.y)
+            assert label_widget is label, text
+            if isinstance(control, Input):  # the whole value shows, with room for the cursor
+                assert control.content_region.width > len(control.value), (text, control.value)
+            elif isinstance(control, Select):
+                shown = str(control.selection)
+                assert control.content_region.width >= len(shown) + 4, text
+            else:
+                assert isinstance(control, TextArea)
+
+
+async def test_tabbing_into_an_invoice_settings_field_keeps_its_value(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
+
+    async with tab_harness(InvoiceSettingsTab, "Brasserie Het Anker BV") as (pilot, tab):
+        tab.focus()
+        await pilot.press("tab", "X")  # into Legal name: the key adds to the value
+        name = tab.query_one("#inv-legal_name", Input)
+        assert name.has_focus and name.value == "Brasserie Het Anker BVX"
+        await pilot.press("tab", "2")  # on to the street, the cursor after its value
+        street = tab.query_one("#inv-street", Input)
+        assert street.has_focus and street.value == "Brugsesteenweg 112"
+        await pilot.press("shift+tab", "backspace")  # back: the cursor at the end again
+        assert name.value == "Brasserie Het Anker BV"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as ModelValidationError
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -41,6 +41,7 @@ from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 
 LOCKED_REASON = "Numbering is locked after the first invoice"
+NARROW_WIDTH = 120  # below it the two columns of the form are stacked
 NUMBERING_FIELDS = ("next_number", "number_format")
 
 LABELS = {
@@ -128,6 +129,19 @@ def shown_values(settings: InvoiceSettings) -> dict[str, Any]:
     }
 
 
+class FieldInput(Input):
+    """A form field that, entered, puts the cursor after its value instead of selecting it:
+    the first key typed adds to the value rather than replacing it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.cursor_position = len(self.value)
+
+
 class InvoiceSettingsTab(DetailTab):
     """The form of DESIGN §6; ``ctrl+s`` saves it with the version loaded."""
 
@@ -155,37 +169,41 @@ class InvoiceSettingsTab(DetailTab):
         with VerticalScroll(id="inv-form"), Horizontal(id="inv-columns"):
             with Vertical(classes="inv-column"):
                 yield Static("Company", classes="inv-heading")
-                yield from self._field("legal_name", Input(max_length=200))
-                yield from self._field("street", Input())
+                yield from self._field("legal_name", FieldInput(max_length=200))
+                yield from self._field("street", FieldInput())
                 with Horizontal(classes="inv-row"):
-                    yield from self._field("postal_code", Input(), classes="-short")
-                    yield from self._field("city", Input())
-                    yield from self._field("country", Input(max_length=2), classes="-tiny")
+                    yield from self._field("postal_code", FieldInput(), classes="-short")
+                    yield from self._field("city", FieldInput())
+                    yield from self._field("country", FieldInput(max_length=2), classes="-tiny")
                 with Horizontal(classes="inv-row"):
-                    yield from self._field("vat_number", Input(placeholder="BE0123456749"))
-                    yield from self._field("enterprise_number", Input(placeholder="0123.456.749"))
+                    yield from self._field("vat_number", FieldInput(placeholder="BE0123456749"))
+                    yield from self._field(
+                        "enterprise_number", FieldInput(placeholder="0123.456.749")
+                    )
                 with Horizontal(classes="inv-row"):
                     yield from self._field(
-                        "iban", Input(placeholder="BE71 0961 2345 6769"), classes="-wide"
+                        "iban", FieldInput(placeholder="BE71 0961 2345 6769"), classes="-wide"
                     )
-                    yield from self._field("bic", Input(placeholder="GKCCBEBB"))
+                    yield from self._field("bic", FieldInput(placeholder="GKCCBEBB"))
                 with Horizontal(classes="inv-row"):
                     yield from self._field(
-                        "email", Input(placeholder="invoices@example.be"), classes="-wide"
+                        "email", FieldInput(placeholder="invoices@example.be"), classes="-wide"
                     )
-                    yield from self._field("phone", Input(placeholder="+32 9 123 45 67"))
+                    yield from self._field("phone", FieldInput(placeholder="+32 9 123 45 67"))
             with Vertical(classes="inv-column"):
                 yield Static("Invoices", classes="inv-heading")
                 with Horizontal(classes="inv-row"):
-                    yield from self._field("next_number", Input(restrict=r"[0-9]*", max_length=6))
                     yield from self._field(
-                        "number_format", Input(placeholder="{year}-{number}"), classes="-wide"
+                        "next_number", FieldInput(restrict=r"[0-9]*", max_length=6)
+                    )
+                    yield from self._field(
+                        "number_format", FieldInput(placeholder="{year}-{number}"), classes="-wide"
                     )
                 yield Static("", id="inv-preview")
                 yield Static(LOCKED_REASON + ".", id="inv-locked")
                 with Horizontal(classes="inv-row"):
                     yield from self._field(
-                        "payment_term_days", Input(restrict=r"[0-9]*", max_length=3)
+                        "payment_term_days", FieldInput(restrict=r"[0-9]*", max_length=3)
                     )
                     yield from self._field(
                         "default_vat_rate", Select(VAT_RATE_OPTIONS, allow_blank=False)
@@ -199,6 +217,11 @@ class InvoiceSettingsTab(DetailTab):
             yield Label(LABELS[name])
             yield widget
             yield Static("", id=f"inv-{name}-error", classes="field-error")
+
+    def on_resize(self) -> None:
+        # Too narrow for two columns side by side (80x24): one column, every label and
+        # value at its full width; the form scrolls to the field that has focus.
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
 
     def on_mount(self) -> None:
         form = self.query_one("#inv-form")
