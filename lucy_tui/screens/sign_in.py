@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -15,6 +15,25 @@ from lucy_tui.api.models import LoginResponse
 from lucy_tui.context import Context
 from lucy_tui.safe_text import plain, printable
 from lucy_tui.screens.base import LucyScreen
+
+
+class EmailInput(Input):
+    """The email field. ``enter`` moves on to the password at that key, in the field's own
+    turn (not later, in a handler of ``Submitted``); keys typed right after it, which reached
+    this field before the focus moved, are handed on to the field that has it now."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not self and focused is not None:
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            # At once (``focus()`` would wait its turn): the next key finds it moved.
+            self.screen.set_focus(self.screen.query_one("#password", Input))
 
 
 class SignInScreen(LucyScreen[LoginResponse]):
@@ -43,7 +62,7 @@ class SignInScreen(LucyScreen[LoginResponse]):
             if self.reason:
                 yield Static(plain(self.reason), id="sign-in-reason", classes="notice")
             yield Label("Email")
-            yield Input(printable(self.email), placeholder="you@your-firm.be", id="email")
+            yield EmailInput(printable(self.email), placeholder="you@your-firm.be", id="email")
             yield Label("Password")
             yield Input(password=True, id="password")
             yield Static("", id="sign-in-error", classes="field-error")
@@ -51,10 +70,6 @@ class SignInScreen(LucyScreen[LoginResponse]):
 
     def on_mount(self) -> None:
         self.query_one("#password" if self.email else "#email", Input).focus()
-
-    @on(Input.Submitted, "#email")
-    def _to_password(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#sign-in-button")

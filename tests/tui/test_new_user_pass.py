@@ -406,3 +406,30 @@ async def test_tabbing_into_an_invoice_settings_field_keeps_its_value(tab_harnes
         assert street.has_focus and street.value == "Brugsesteenweg 112"
         await pilot.press("shift+tab", "backspace")  # back: the cursor at the end again
         assert name.value == "Brasserie Het Anker BV"
+
+
+@SIZES
+async def test_the_password_typed_right_after_the_email_goes_into_its_field(
+    make_app, data_dir, size
+) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+    from textual.widgets import Input
+
+    from lucy_server.app import create_app
+    from lucy_tui.screens.dashboard import DashboardScreen
+    from lucy_tui.screens.sign_in import SignInScreen
+
+    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
+    app = make_app(server="http://lucy.test", transport=transport)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SignInScreen)
+        assert screen.query_one("#email", Input).has_focus
+        burst(app, "admin@demo-firm.be\nlucy-dem")  # every key queued at once
+        await settle(pilot)
+        assert screen.query_one("#email", Input).value == "admin@demo-firm.be"
+        assert screen.query_one("#password", Input).value == "lucy-dem"
+        burst(app, "o\n")
+        await wait_loaded(pilot)
+        assert isinstance(app.screen, DashboardScreen)
