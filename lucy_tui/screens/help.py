@@ -20,30 +20,59 @@ Filter (/): words match name, enterprise or VAT number, contact, team, integrati
   peppol:elsewhere|here|unregistered|unchecked|stale (the network)    fav
 All terms must match. enter returns to the list keeping the filter; escape clears it."""
 
+# The keys of DESIGN §5 that work everywhere: (key, action, description). Each is listed
+# once: left out when the screen's own keys already name its key or its action.
 GLOBAL_KEYS = [
-    ("ctrl+p", "Command palette"),
-    ("?", "This help"),
-    ("escape", "Back / close"),
-    ("ctrl+r", "Refresh"),
-    ("ctrl+q", "Quit"),
+    ("ctrl+p", "command_palette", "Command palette"),
+    ("question_mark", "help", "This help"),
+    ("escape", "back", "Back / close"),
+    ("ctrl+r", "refresh", "Refresh"),
+    ("ctrl+q", "quit", "Quit"),
 ]
 
 
+def own_bindings(node: object) -> dict[str, str]:
+    """The actions bound by lucy-tui's own classes in ``node``'s ancestry, with their
+    description: what Textual binds by itself (copy text, page left, focus next...) is not
+    the app's to explain."""
+    actions: dict[str, str] = {}
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("lucy_tui."):
+            continue
+        for binding in cls.__dict__.get("BINDINGS", []):
+            if isinstance(binding, Binding):
+                action, description = binding.action, binding.description
+            else:
+                action, description = binding[1], binding[2] if len(binding) > 2 else ""
+            actions.setdefault(action, description)
+    return actions
+
+
 def describe_keys(screen: Screen[object]) -> list[tuple[str, str]]:
-    """The keys active on ``screen`` (focused widget first), as (keys, description)."""
-    seen: set[str] = set()
-    rows: list[tuple[str, str]] = []
+    """The app's own keys active on ``screen`` (focused widget first), as (keys,
+    description), then the global keys not already listed; each key once."""
+    app = screen.app
+    seen: set[str] = set()  # keys listed
+    actions: set[str] = set()  # actions listed
+    merged: dict[str, list[str]] = {}
+    owns: dict[int, dict[str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        description = binding.description or binding.action.replace("_", " ")
-        if not description or key in seen:
+        node = active.node
+        own = owns.setdefault(id(node), own_bindings(node))
+        if binding.action not in own or key in seen:
+            continue
+        description = own[binding.action] or binding.description
+        if not description:
             continue
         seen.add(key)
-        rows.append((screen.app.get_key_display(binding), description))
-    merged: dict[str, list[str]] = {}
-    for keys, description in rows:
-        merged.setdefault(description, []).append(keys)
-    return [(" / ".join(dict.fromkeys(keys)), description) for description, keys in merged.items()]
+        actions.add(binding.action.split("(", 1)[0])
+        merged.setdefault(description, []).append(app.get_key_display(binding))
+    rows = [(" / ".join(dict.fromkeys(keys)), text) for text, keys in merged.items()]
+    for key, action, description in GLOBAL_KEYS:
+        if key not in seen and action not in actions and description not in merged:
+            rows.append((app.get_key_display(Binding(key, action, description)), description))
+    return rows
 
 
 class HelpScreen(Dialog[None]):
@@ -61,10 +90,6 @@ class HelpScreen(Dialog[None]):
         # Keys come from the user's keymap and descriptions from code: both are text.
         for keys, description in self.keys:
             table.add_row(Text(printable(keys)), Text(printable(description)))
-        table.add_section()
-        for keys, description in GLOBAL_KEYS:
-            if description not in {d for _, d in self.keys}:
-                table.add_row(Text(keys), Text(description))
         with VerticalScroll(classes="dialog", id="help"):
             yield Static("Keys on this screen", classes="dialog-title")
             yield Static(table)

@@ -433,3 +433,30 @@ async def test_the_password_typed_right_after_the_email_goes_into_its_field(
         burst(app, "o\n")
         await wait_loaded(pilot)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_help_lists_each_key_once_and_only_the_apps_own(make_app) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        for tab in ("1", "2", "escape"):  # the Overview, the documents, the client list
+            await pilot.press(tab)
+            await settle(pilot)
+            await pilot.press("question_mark")
+            await settle(pilot)
+            help_screen = app.screen
+            assert isinstance(help_screen, HelpScreen)
+            keys = [key for keys, _ in help_screen.keys for key in keys.split(" / ")]
+            assert len(keys) == len(set(keys)), keys
+            descriptions = [description for _, description in help_screen.keys]
+            assert len(descriptions) == len(set(descriptions)), descriptions
+            for internal in ("Copy selected text", "Page Left", "Focus Next", "palette"):
+                assert internal not in descriptions, internal
+            assert keys.count("^p") == 1 and "Command palette" in descriptions
+            assert keys.count("?") == 1 and keys.count("^q") == 1
+            await pilot.press("escape")
+            await settle(pilot)
+        assert app.screen is not screen
