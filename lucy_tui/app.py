@@ -51,7 +51,8 @@ class LucyApp(App[None]):
     CSS_PATH = CSS_FILE
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        # Known to all, listed in help: the footer's room goes to the screen's keys.
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual import events, on
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from lucy_tui.context import Context
@@ -31,6 +33,10 @@ class LucyModal(ModalScreen[ResultType]):
         super().__init__(classes=classes)
         self.ctx = ctx
 
+    @on(events.Mount)
+    def _own_footer(self) -> None:
+        add_footer(self)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.ctx.reporter.report_worker_state(event.worker, event.state)
 
@@ -40,3 +46,14 @@ class Dialog(ModalScreen[ResultType]):
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
+
+    @on(events.Mount)
+    def _own_footer(self) -> None:
+        add_footer(self)
+
+
+def add_footer(modal: ModalScreen[Any]) -> None:
+    """A modal's own footer, over the one of the screen beneath: it shows the keys that
+    work now (the modal's), not those of the list underneath, which do not."""
+    if not modal.query(Footer):
+        modal.mount(Footer())

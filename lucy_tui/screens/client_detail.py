@@ -35,7 +35,7 @@ TABS: tuple[tuple[str, str, type[DetailTab]], ...] = (
 
 class ClientDetailScreen(LucyScreen[None]):
     BINDINGS = [
-        Binding("escape", "back", "Back to the list", id="detail.back"),
+        Binding("escape", "back", "Back", tooltip="Back to the list", id="detail.back"),
         Binding("f", "favourite", "Favourite", id="detail.favourite"),
         Binding("ctrl+r", "refresh", "Refresh", id="detail.refresh"),
         *(

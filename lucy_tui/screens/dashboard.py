@@ -68,7 +68,9 @@ class DashboardScreen(LucyScreen[None]):
         Binding("i", "invite", "Invite", id="clients.invite"),
         Binding("s", "sort", "Sort", id="clients.sort"),
         Binding("e", "export", "Export CSV", id="clients.export"),
-        Binding("number_sign", "toggle_numbers", "Enterprise no.", id="clients.numbers"),
+        Binding(
+            "number_sign", "toggle_numbers", "Enterprise no.", show=False, id="clients.numbers"
+        ),
         Binding("F", "failed_documents", "Failed documents", id="clients.failed"),
         Binding("P", "peppol_readiness", "Peppol readiness", id="clients.peppol"),
         Binding("escape", "clear_filter", "Clear filter", show=False),

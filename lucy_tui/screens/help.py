@@ -40,8 +40,8 @@ def own_bindings(node: object) -> dict[str, str]:
         if not cls.__module__.startswith("lucy_tui."):
             continue
         for binding in cls.__dict__.get("BINDINGS", []):
-            if isinstance(binding, Binding):
-                action, description = binding.action, binding.description
+            if isinstance(binding, Binding):  # the tooltip: the footer's short word said fully
+                action, description = binding.action, binding.tooltip or binding.description
             else:
                 action, description = binding[1], binding[2] if len(binding) > 2 else ""
             actions.setdefault(action, description)

@@ -49,7 +49,7 @@ SELECTION_BINDINGS: list[BindingType] = [
     Binding("space", "toggle_selection", "Select", id="documents.select"),
     Binding("A", "select_shown", "All shown", id="documents.select_shown"),
     Binding("F", "select_failed", "All failed", id="documents.select_failed"),
-    Binding("x", "clear_selection", "Clear selection", show=False, id="documents.clear"),
+    Binding("x", "clear_selection", "Clear", tooltip="Clear selection", id="documents.clear"),
 ]
 
 

@@ -460,3 +460,78 @@ async def test_help_lists_each_key_once_and_only_the_apps_own(make_app) -> None:
             await pilot.press("escape")
             await settle(pilot)
         assert app.screen is not screen
+
+
+def footer_keys(screen) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The footer's keys as drawn, each checked whole: none under the palette's key."""
+    from textual.widgets import Footer
+
+    footer = screen.query_one(Footer)
+    keys = {key.key: key for key in footer.query("FooterKey")}
+    palette = keys.pop("ctrl+p", None)
+    for key in keys.values():
+        assert footer.region.contains_region(key.region), key.key  # type: ignore[attr-defined]
+        if palette is not None:
+            assert key.region.right <= palette.region.x, key.key  # type: ignore[attr-defined]
+    return keys
+
+
+@pytest.mark.parametrize("role", ["admin", "employee"])
+async def test_the_footer_offers_what_works_and_shows_it_whole(make_app, role) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(role=role)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        assert {"enter", "slash", "f", "n", "question_mark"} <= set(footer_keys(screen))
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        overview = set(footer_keys(screen))
+        assert {"s", "r", "a", "escape", "f", "question_mark"} <= overview
+        # The admin-only keys: offered to admins only.
+        assert ({"h", "c"} <= overview) is (role == "admin")
+        assert not ({"h", "c"} & overview) or role == "admin"
+        await pilot.press("2")
+        await settle(pilot)
+        documents = footer_keys(screen)
+        assert {"space", "x", "t", "escape"} <= set(documents)  # x clears the selection
+        assert "Clear" in str(documents["x"].render())  # type: ignore[attr-defined]
+
+
+@SIZES
+async def test_a_dialog_shows_its_own_keys_not_the_lists(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Footer
+
+    from lucy_tui.screens.new_client import NewClientScreen
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        dashboard = await wait_loaded(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        keys = set(footer_keys(form))
+        assert {"escape", "ctrl+s"} <= keys and "slash" not in keys
+        # The bottom line is the dialog's footer: the list's is not seen underneath.
+        widget, _ = form.get_widget_at(1, size[1] - 1)
+        footer = form.query_one(Footer)
+        assert widget is footer or footer in widget.ancestors_with_self
+        assert dashboard.query_one(Footer) not in widget.ancestors_with_self
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "expected"),
+    [
+        ("admin", "Aalter Interieur BV", "Hide from employees (h): off"),
+        ("admin", "Apotheek Aalst SNC", "Hide from employees (h): on"),
+        ("employee", "Aalter Interieur BV", "Hide from employees: off"),
+    ],
+)
+async def test_every_switch_says_on_or_off_in_words(tab_harness, role, name, expected) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Label, Switch
+
+    from lucy_tui.screens.detail.overview import OverviewTab
+
+    async with tab_harness(OverviewTab, name, role=role) as (_pilot, tab):
+        assert str(tab.query_one("#hidden-label", Label).render()) == expected
+        for switch in tab.query(Switch):
+            label = str(tab.query_one(f"#{switch.id}-label".replace("-switch", ""), Label).render())
+            assert label.endswith(": on" if switch.value else ": off"), (switch.id, label)

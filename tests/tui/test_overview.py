@@ -313,15 +313,16 @@ async def test_employee_sees_hide_and_contact_disabled_with_the_reason(make_app,
         assert "Only admins can change the Client-Facing Contact" in text_of(tab, "#contact-reason")
 
         calls = count_calls(app.session.client, "update_client")
-        notices = record_notifications(app)
+        # The admin-only keys are not offered (issue 12): the footer leaves them out, and
+        # pressing them does nothing; the reasons above say why.
+        footer_keys = {key.key for key in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
+        assert "s" in footer_keys and not {"h", "c"} & footer_keys
         await pilot.press("h")
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen | StaffPickerScreen)
         assert calls == []
-        assert any("Only admins can hide a client" in notice for notice in notices)
-        assert any("Only admins can change the Client-Facing Contact" in n for n in notices)
         client = await app.session.client.client(KROON)
         assert client.hidden is False
 

@@ -106,15 +106,46 @@ class OverviewTab(DetailTab, can_focus=True):
     title = "Overview"
 
     BINDINGS = [
-        Binding("s", "toggle_sending", "Peppol sending", id="overview.sending"),
-        Binding("r", "toggle_receiving", "Peppol receiving", id="overview.receiving"),
-        Binding("h", "toggle_hidden", "Hide from employees", id="overview.hide"),
-        Binding("c", "choose_contact", "Edit client-facing contact", id="overview.contact"),
-        Binding("a", "allowed_senders", "Configure allowed senders", id="overview.senders"),
-        Binding("e", "edit_plan_and_teams", "Plan and teams", id="overview.plan_teams"),
-        Binding("y", "copy_address", "Copy inbox address", id="overview.copy"),
-        Binding("p", "recheck_peppol", "Re-check Peppol", id="overview.recheck"),
+        # Short words for the footer; the tooltip is what help says.
+        Binding(
+            "s", "toggle_sending", "Sending", tooltip="Peppol sending", id="overview.sending"
+        ),
+        Binding(
+            "r",
+            "toggle_receiving",
+            "Receiving",
+            tooltip="Peppol receiving",
+            id="overview.receiving",
+        ),
+        Binding("h", "toggle_hidden", "Hide", tooltip="Hide from employees", id="overview.hide"),
+        Binding(
+            "c",
+            "choose_contact",
+            "Contact",
+            tooltip="Edit client-facing contact",
+            id="overview.contact",
+        ),
+        Binding(
+            "a",
+            "allowed_senders",
+            "Senders",
+            tooltip="Configure allowed senders",
+            id="overview.senders",
+        ),
+        Binding("e", "edit_plan_and_teams", "Plan & teams", id="overview.plan_teams"),
+        Binding(
+            "y", "copy_address", "Copy address", tooltip="Copy inbox address", id="overview.copy"
+        ),
+        Binding(
+            "p",
+            "recheck_peppol",
+            "Re-check",
+            tooltip="Re-check Peppol on the network",
+            id="overview.recheck",
+        ),
     ]
+
+    ADMIN_ACTIONS = frozenset({"toggle_hidden", "choose_contact"})
 
     def __init__(
         self, ctx: Context, client_id: int, client_name: str, *, id: str | None = None
@@ -188,6 +219,12 @@ class OverviewTab(DetailTab, can_focus=True):
     def is_admin(self) -> bool:
         return self.ctx.session.staff.is_admin
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Employees are not offered the admin-only keys (the footer leaves them out; the
+        tab still says why the switch and the button are disabled)."""
+        admin_only = action in self.ADMIN_ACTIONS
+        return not (admin_only and self.ctx.session.active and not self.is_admin)
+
     # --- data -----------------------------------------------------------------------------
 
     async def fetch(self) -> OverviewData:
@@ -210,6 +247,10 @@ class OverviewTab(DetailTab, can_focus=True):
         super().client_shown(client)
         admin = self.is_admin
         self._set_switch("#hidden-switch", client.hidden, disabled=not admin)
+        key = " (h)" if admin else ""  # employees are not offered h
+        self.query_one("#hidden-label", Label).update(
+            f"Hide from employees{key}: {_on_off(client.hidden)}"
+        )
         self._line("#hidden-reason", "" if admin else ONLY_ADMINS_HIDE)
         # One contact person: the list's column and the client file's field (issue 11).
         contact = client.contact_name or "Nobody yet"
