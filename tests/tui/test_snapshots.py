@@ -9,7 +9,7 @@ from textual.widgets import Input
 from lucy_server.app import create_app
 from lucy_tui.widgets.client_table import ClientTable
 
-from .conftest import SIZE, settle, wait_loaded
+from .conftest import SIZE, open_client, settle, wait_loaded
 
 
 def test_dashboard_as_admin(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -103,3 +103,40 @@ def test_failed_documents_results(snap_compare, make_app) -> None:  # type: igno
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=answered)
+
+
+# --- 80x24: every column and field reachable (issue 12) ----------------------------------
+
+SMALL = (80, 24)
+
+
+def test_client_list_at_80x24_scrolled_to_the_last_column(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def at_the_end(pilot: Pilot[None]) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("j", "j", *["l"] * 12)  # past the last column: it stays there
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=at_the_end)
+
+
+def test_documents_at_80x24_scrolled_to_the_last_column(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def at_the_end(pilot: Pilot[None]) -> None:
+        await open_client(pilot, "Aalter Interieur BV")
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press(*["l"] * 10)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=at_the_end)
+
+
+def test_invoice_settings_at_80x24(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def shown(pilot: Pilot[None]) -> None:
+        await open_client(pilot, "Brasserie Het Anker BV")
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("tab", "tab", "tab", "tab", "tab")  # down to the VAT number
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=shown)
