@@ -26,6 +26,7 @@ from lucy_tui.columns import FLEXIBLE, ColumnSpec
 from lucy_tui.document_view import format_amount, type_label
 
 NO_REASON = "no reason given"
+MEMO_SIZE = 64  # filters whose shown rows are remembered
 
 
 class FailedColumn(StrEnum):
@@ -122,6 +123,7 @@ class FailedView:
         self._texts: list[str] = []  # folded: client, counterparty, reason, destination ...
         self._clients: list[str] = []  # folded client names
         self._reasons: list[str] = []  # folded reasons
+        self._client_ids: list[int] = []
         self.ages: list[int] = []  # days since the document's date
         self.selected: set[int] = set()
         self.filter = FailedFilter()
@@ -132,6 +134,10 @@ class FailedView:
         self._sorted: list[int] | None = None  # every position in display order (cached)
         self._index: dict[int, int] | None = None  # position -> index in ``order`` (lazy)
         self._shown: set[int] | None = None  # shown positions (lazy)
+        self._reason_counts: Counter[str] | None = None  # of the shown, by folded reason
+        # The shown positions of the filters typed since the rows or the order last changed:
+        # erasing what was typed shows again what was shown, without searching again.
+        self._memo: dict[str, list[int]] = {}
 
     # --- data ---------------------------------------------------------------------------
 
@@ -141,6 +147,7 @@ class FailedView:
         self._texts.clear()
         self._clients.clear()
         self._reasons.clear()
+        self._client_ids.clear()
         self.ages.clear()
         self._changed()
 
@@ -169,17 +176,20 @@ class FailedView:
                 self._texts.append(text)
                 self._clients.append(fold(document.client_name))
                 self._reasons.append(fold(reason))
+                self._client_ids.append(document.client_id)
                 self.ages.append(age)
             else:
                 self.documents[position] = document
                 self._texts[position] = text
                 self._clients[position] = fold(document.client_name)
                 self._reasons[position] = fold(reason)
+                self._client_ids[position] = document.client_id
                 self.ages[position] = age
         self._changed()
 
     def _changed(self) -> None:
         self._sorted = None
+        self._memo.clear()
 
     def get(self, document_id: int) -> FirmDocument | None:
         position = self._position.get(document_id)
@@ -219,6 +229,10 @@ class FailedView:
 
     def set_filter(self, text: str) -> FailedFilter:
         previous, self.filter = self.filter, parse_failed_filter(text)
+        known = self._memo.get(text) if self._sorted is not None else None
+        if known is not None:
+            self._show(known)
+            return self.filter
         # More of the same free words only narrows what is shown: search only that.
         narrowing = (
             bool(previous.text)
@@ -228,6 +242,9 @@ class FailedView:
             and self._sorted is not None
         )
         self.refresh(within=self.order if narrowing else None)
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[text] = self.order
         return self.filter
 
     def set_sort(self, column: FailedColumn) -> None:
@@ -237,11 +254,13 @@ class FailedView:
         else:
             self.sort_column, self.sort_reverse = column, column is FailedColumn.AGE
         self._sorted = None
+        self._memo.clear()
         self.refresh()
 
     def toggle_grouping(self) -> bool:
         self.group_by_reason = not self.group_by_reason
         self._sorted = None
+        self._memo.clear()
         self.refresh()
         return self.group_by_reason
 
@@ -291,9 +310,13 @@ class FailedView:
             order = [p for p in order if age(ages[p])]
         if order is self._sorted:
             order = list(order)
+        self._show(order)
+
+    def _show(self, order: list[int]) -> None:
         self.order = order
         self._index = None
         self._shown = None
+        self._reason_counts = None
 
     def groups(self) -> list[tuple[str, int]]:
         """The failure reasons of the shown documents, the most frequent first."""
@@ -301,8 +324,14 @@ class FailedView:
         return counts.most_common()
 
     def group_size(self, reason: str) -> int:
-        key = fold(reason)
-        return sum(1 for p in self.order if self._reasons[p] == key)
+        """How many shown documents failed for ``reason`` (counted once per view)."""
+        if self._reason_counts is None:
+            self._reason_counts = Counter(map(self._reasons.__getitem__, self.order))
+        return self._reason_counts[fold(reason)]
+
+    def shown_clients(self) -> int:
+        """How many clients the shown documents belong to."""
+        return len(set(map(self._client_ids.__getitem__, self.order)))
 
     # --- selection ----------------------------------------------------------------------
 

@@ -129,6 +129,9 @@ class FailedDocumentsScreen(LucyScreen[None]):
         self.running: PendingAction | None = None
         self.last_results: ActionResultsScreen | None = None
         self._shown_hints = ""
+        self._counted_for: list[int] | None = None  # the view order the clients were counted in
+        self._clients_shown = 0
+        self._lines: dict[str, object] = {}  # what each line shows now: unchanged, not redrawn
 
     def compose(self) -> ComposeResult:
         yield Static("The firm's Failed documents", id="failed-title")
@@ -247,9 +250,19 @@ class FailedDocumentsScreen(LucyScreen[None]):
     def _cursor_moved(self) -> None:
         self._update_cursor_line()
 
+    def _set_line(self, line_id: str, content: str | Content) -> None:
+        """Show ``content`` in a line, unless it shows it already (each update costs the
+        screen a layout pass: a keystroke in the filter should pay for what changed)."""
+        if self._lines.get(line_id) != content:
+            self._lines[line_id] = content
+            self.query_one(f"#{line_id}", Static).update(content)
+
     def _update_lines(self) -> None:
         view = self.view
-        clients = len({view.documents[p].client_id for p in view.order})
+        if self._counted_for is not view.order:  # once per view, not per cursor move
+            self._counted_for = view.order
+            self._clients_shown = view.shown_clients()
+        clients = self._clients_shown
         parts: list[str | tuple[str, str]] = [
             (f"{len(view):,}", "bold"),
             f" of {max(self.total, view.total):,} Failed documents, ",
@@ -266,25 +279,24 @@ class FailedDocumentsScreen(LucyScreen[None]):
             parts.append((f"{len(groups):,} reasons", "bold"))
         else:
             parts.append("off")
-        self.query_one("#failed-summary", Static).update(Content.assemble(*parts))
+        self._set_line("failed-summary", Content.assemble(*parts))
         selected = len(view.selected)
         hidden = view.hidden_selected
         line = f"{selected:,} selected" + (f" ({hidden:,} hidden by the filter)" if hidden else "")
-        self.query_one("#failed-selection", Static).update(line)
+        self._set_line("failed-selection", line)
         keys = (
             "  ·  t resends the selection to each client's accounting software"
             if selected
             else "  ·  space selects, A all shown, F all, R this reason; t resends, "
             "enter opens the client, o the document"
         )
-        self.query_one("#failed-keys", Static).update(keys)
+        self._set_line("failed-keys", keys)
         self._update_cursor_line()
 
     def _update_cursor_line(self) -> None:
         document = self.table.cursor_document
-        line = self.query_one("#failed-cursor", Static)
         if document is None:
-            line.update("")
+            self._set_line("failed-cursor", "")
             return
         heading = printable(
             f"{document.client_name} · {type_label(document)} · {document.counterparty} · "
@@ -293,7 +305,8 @@ class FailedDocumentsScreen(LucyScreen[None]):
         if document.status is DocumentStatus.FAILED:
             reason = reason_of(document)
             size = self.view.group_size(reason)
-            line.update(
+            self._set_line(
+                "failed-cursor",
                 Content.assemble(
                     heading,
                     ("Failed: ", "bold $text-error"),
@@ -302,16 +315,17 @@ class FailedDocumentsScreen(LucyScreen[None]):
                         f"  ({plural(size, 'document')} shown failed so: R selects them)",
                         "$text-muted",
                     ),
-                )
+                ),
             )
         else:
-            line.update(
+            self._set_line(
+                "failed-cursor",
                 Content.assemble(
                     heading,
                     (document.status.label, "bold $text-success"),
                     (f" to {printable(document.destination or '')}", ""),
                     ("  (ctrl+r reloads the queue)", "$text-muted"),
-                )
+                ),
             )
 
     def _show_outcome(self, text: str, *, error: bool = False) -> None:
