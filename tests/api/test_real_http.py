@@ -163,6 +163,37 @@ async def test_the_client_over_real_http(
             await client.me()
 
 
+async def test_the_firms_failed_documents_over_real_http(
+    served: str, wire: LosingTransport, seeded_db: Path
+) -> None:
+    """Issue 9 against ``lucy-server serve``: the queue page by page, and one resend across
+    clients whose answer is lost: retried with its key, every document delivered once."""
+    async with LucyClient(served, transport=wire, retries=2, backoff=0) as client:
+        await client.login(ADMIN_EMAIL, DEMO_PASSWORD)
+        queue = [
+            d
+            async for page in client.iter_firm_document_pages(25, status=DocumentStatus.FAILED)
+            for d in page.items
+        ]
+        assert queue and all(d.status is DocumentStatus.FAILED for d in queue)
+        assert len({d.client_id for d in queue}) > 3
+        ids = [d.id for d in queue]
+        before = deliveries(seeded_db, ids)
+        start = len(wire.exchanges)
+        wire.lose = 1
+        result = await client.resend_firm_documents(ids)
+        (lost, lost_answer), (retry, replayed) = wire.since(start)
+        assert lost.headers["Idempotency-Key"] == retry.headers["Idempotency-Key"]
+        assert replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.content == lost_answer.content
+        owner = {d.id: d.client_id for d in queue}
+        assert all(r.client_id == owner[r.document_id] for r in result.results)
+        assert deliveries(seeded_db, ids) == before + len(ids)
+        counts = {c.client_id: c.failed_count for c in result.clients}
+        summaries = {c.id: c.failed_count async for c in client.iter_clients()}
+        assert all(summaries[c] == n for c, n in counts.items())
+
+
 async def test_a_refused_connection_is_unreachable() -> None:
     base = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     async with LucyClient(base, retries=1, backoff=0) as client:
