@@ -384,7 +384,12 @@ class LucyApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        extra = FILTER_HELP if isinstance(self.screen, DashboardScreen) else ""
+        # a screen with a filter of its own says how it works (HELP_EXTRA)
+        extra = (
+            FILTER_HELP
+            if isinstance(self.screen, DashboardScreen)
+            else str(getattr(self.screen, "HELP_EXTRA", ""))
+        )
         self.push_screen(HelpScreen(self.screen, extra))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -82,6 +82,12 @@ class QueueFilter(Input):
 
 
 class FailedDocumentsScreen(LucyScreen[None]):
+    HELP_EXTRA = """\
+Filter (/): words match client, supplier or customer, failure reason, destination, type.
+  client:bakkerij   reason:rejected   age:>7d (days since the document's date)
+r groups by failure reason (the biggest first), R selects the cursor's group; t resends the
+selection to each client's accounting software in one request (d in the confirmation picks
+another destination); enter opens the client at the document, o the document's history."""
     BINDINGS = [
         Binding("escape", "back", "Back to the list", id="failed.back"),
         Binding("slash", "focus_filter", "Filter", id="failed.filter"),

@@ -267,3 +267,18 @@ async def test_o_shows_the_delivery_history_and_a_copy_goes_to_another_destinati
         body = text(opened.query_one("#document-body", Static))
         assert "Delivery history" in body
         assert "Dropbox archive" in body and "by Ann Admin" in body
+
+
+async def test_help_on_the_queue_says_how_its_filter_works(make_app) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        extra = text(app.screen.query_one("#help-extra", Static))
+        assert "client:bakkerij" in extra and "age:>7d" in extra
+        keys = {description for _, description in app.screen.keys}
+        assert {"To accountant", "Group by reason", "Select this reason"} <= keys
