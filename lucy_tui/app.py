@@ -29,7 +29,7 @@ from lucy_tui.api.models import LoginResponse
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
 from lucy_tui.clients.store import ClientStore
 from lucy_tui.context import RETRY_HINT, Context
-from lucy_tui.local.config import Settings
+from lucy_tui.local.config import Settings, server_refusal
 from lucy_tui.local.favourites import FavouritesStore
 from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.local.tokens import TokenStore, last_user, remember_user
@@ -159,7 +159,15 @@ class LucyApp(App[None]):
     async def _begin(self, session: Session) -> None:
         """A staff member is signed in: load their favourites, then the client list."""
         self.sessions.begin(session)
-        self.sub_title = printable(f"{session.staff.name} ({session.staff.role.value})")
+        who = f"{session.staff.name} ({session.staff.role.value})"
+        if self.embedded:
+            self.sub_title = printable(who)
+        else:  # who is signed in to which server, always in sight (the demo has its banner)
+            self.sub_title = printable(f"{who} on {session.server}")
+            self.dashboard.set_banner(
+                f"Signed in as {who} on {session.server}. "
+                "Sign out or switch server: ctrl+p, Session."
+            )
         self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
         favourites = await asyncio.to_thread(self.favourites.load)
         if self.favourites.notice:
@@ -263,6 +271,87 @@ class LucyApp(App[None]):
         refresh = getattr(screen, "resume", None) or getattr(screen, "action_refresh", None)
         if callable(refresh):
             refresh()
+
+    # --- signing out, switching server ---------------------------------------------------
+
+    @work(exclusive=True, group="session-change", exit_on_error=False)
+    async def sign_out(self) -> None:
+        """End the session on the server, forget its stored token, and ask to sign in."""
+        if self.embedded or not self.sessions.active:
+            return
+        session = self.session
+        email, server = session.staff.email, session.server
+        told = ""
+        try:
+            await session.client.logout()
+        except LucyError as exc:
+            told = f" The server could not be told ({exc.message}); the token is forgotten here."
+        try:
+            await asyncio.to_thread(self.tokens.delete, server, email)
+        except OSError as exc:
+            told += f" The stored token could not be removed: {exc.strerror or exc}."
+        self._tell_token_notice()
+        await self._start_over()
+        await session.client.aclose()
+        self.notify(f"Signed out {email} from {server}.{told}", timeout=8)
+        self.connect()
+
+    def ask_server(self) -> None:
+        """Ask for another server's address (checked as settings check it), then go there."""
+        from lucy_tui.screens.prompt import PromptScreen
+
+        def chosen(url: str | None) -> None:
+            if url:
+                self.switch_server(url)
+
+        current = self.server_url or "the embedded demo firm"
+        self.push_screen(
+            PromptScreen(
+                "Switch server",
+                f"Connected to {current}. The address of the Lucy server to use instead:",
+                check=server_refusal,
+                placeholder="https://lucy.your-firm.be",
+            ),
+            chosen,
+        )
+
+    @work(exclusive=True, group="session-change", exit_on_error=False)
+    async def switch_server(self, url: str) -> None:
+        """Leave this server (its stored session is kept, to come back to) and connect to
+        ``url``: its stored session, or its sign-in."""
+        previous = self.sessions.current if self.sessions.active else None
+        self.server_url = url
+        self.snapshot = None  # the list snapshot is the embedded demo's only
+        await self._start_over()
+        if previous is not None:
+            await previous.client.aclose()
+        self.connect()
+
+    async def _start_over(self) -> None:
+        """Nothing of the last session stays: its screens and dialogs close, its list, its
+        favourites and its client state go; a fresh client list waits for the next."""
+        self.workers.cancel_group(self, "connect")
+        self.workers.cancel_group(self, "session")
+        self.sessions.end()
+        self._signing_in = False
+        self._undone = []
+        self.sub_title = ""
+        old = self.dashboard
+        while len(self.screen_stack) > 1 and self.screen is not old:
+            await self.pop_screen()
+        self.clients = ClientStore()
+        self.ctx = Context(self.sessions, self, self.clients, self.today)
+        self.favourites = FavouritesStore(self.data_dir, "", "")
+        dashboard = DashboardScreen(self.ctx, [], self.snapshot)
+        self.clients.subscribe(dashboard)
+        self.workers.cancel_node(old)
+        if self.screen is old:
+            await self.switch_screen(dashboard)
+        else:
+            await self.push_screen(dashboard)
+        self.uninstall_screen("dashboard")
+        self.install_screen(dashboard, "dashboard")
+        await old.remove()
 
     # --- messages to the user -----------------------------------------------------------
 
@@ -400,7 +489,27 @@ class LucyApp(App[None]):
                 name = getattr(callback, "__name__", "")
                 key = keys.get(name.removeprefix("action_")) or keys.get(name)
                 yield SystemCommand(title, f"{help_text} ({key})" if key else help_text, callback)
+        yield from self._session_commands()
         yield from super().get_system_commands(screen)
+
+    def _session_commands(self) -> Iterable[SystemCommand]:
+        if not self.embedded and self.sessions.active:
+            staff, server = self.session.staff, self.session.server
+            yield SystemCommand(
+                "Session: sign out",
+                printable(
+                    f"Sign {staff.email} out of {server}: the session ends on the server and "
+                    "the stored token is forgotten"
+                ),
+                self.sign_out,
+            )
+        yield SystemCommand(
+            "Session: switch server",
+            printable(
+                f"Connect to another Lucy server instead of {self.server_url or 'the demo firm'}"
+            ),
+            self.ask_server,
+        )
 
     def _keys_by_action(self, screen: Screen[Any]) -> dict[str, str]:
         """The key of each action active on ``screen``, as the user's keymap has it now."""

@@ -34,6 +34,10 @@ class CurrentSession:
     def begin(self, session: Session) -> None:
         self._session = session
 
+    def end(self) -> None:
+        """Nobody is signed in any more (signed out, or switching server)."""
+        self._session = None
+
     @property
     def active(self) -> bool:
         return self._session is not None

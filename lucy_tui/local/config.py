@@ -190,6 +190,21 @@ def server_problem(value: str) -> str | None:
     return None
 
 
+SERVER_EXAMPLE = (
+    "A server address looks like https://lucy.your-firm.be "
+    "(or http://127.0.0.1:8765 for a lucy-server on this machine)."
+)
+
+
+def server_refusal(value: str) -> str | None:
+    """Why ``value`` is not taken as a server address, said to the user, or None."""
+    problem = server_problem(value)
+    if problem is None:
+        return None
+    shown = "The address" if problem == SERVER_CREDENTIALS else repr(printable(value))
+    return f"{shown} {problem}. {SERVER_EXAMPLE}"
+
+
 SERVER_CREDENTIALS = (
     "has a user name or password in it, which settings do not keep (sign in in the app)"
 )

@@ -5,6 +5,8 @@ Their titles, questions and labels are plain text (they carry names and paths), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,15 +22,25 @@ class PromptScreen(Dialog[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, question: str, value: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        value: str = "",
+        *,
+        check: Callable[[str], str | None] | None = None,
+        placeholder: str = "",
+    ) -> None:
+        """``check``: what is wrong with a value (shown under the field), or None."""
         super().__init__()
         self.title_text, self.question, self.value = title, question, value
+        self.check, self.placeholder = check, placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(plain(self.title_text), classes="dialog-title")
             yield Label(plain(self.question))
-            yield Input(printable(self.value), id="prompt-input")
+            yield Input(printable(self.value), placeholder=self.placeholder, id="prompt-input")
             yield Static("", id="prompt-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
@@ -38,8 +50,9 @@ class PromptScreen(Dialog[str | None]):
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         value = self.query_one(Input).value.strip()
-        if not value:
-            self.query_one("#prompt-error", Static).update("Please enter a value.")
+        problem = "Please enter a value." if not value else self.check and self.check(value)
+        if problem:
+            self.query_one("#prompt-error", Static).update(plain(problem))
             return
         self.dismiss(value)
 
