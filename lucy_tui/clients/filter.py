@@ -43,8 +43,9 @@ _PEPPOL: dict[str, Predicate] = {
     "elsewhere": lambda r: r.peppol_network is PeppolLookupState.REGISTERED_ELSEWHERE,
     "here": lambda r: r.peppol_network is PeppolLookupState.REGISTERED_HERE,
     "unregistered": lambda r: r.peppol_network is PeppolLookupState.NOT_REGISTERED,
-    "unchecked": lambda r: r.peppol_network
-    in (PeppolLookupState.UNCHECKED, PeppolLookupState.LOOKUP_FAILED),
+    "unchecked": lambda r: (
+        r.peppol_network in (PeppolLookupState.UNCHECKED, PeppolLookupState.LOOKUP_FAILED)
+    ),
     "stale": lambda r: r.peppol_stale or r.peppol_network is PeppolLookupState.LOOKUP_FAILED,
 }
 _COMPARISON = re.compile(r"^(>=|<=|>|<|=)?(\d+)$")
