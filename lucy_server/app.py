@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
 from lucy_server import db, idempotency, instances, openapi
@@ -15,6 +15,7 @@ from lucy_server.errors import install_error_handlers
 from lucy_server.limits import BodySizeLimitMiddleware
 from lucy_server.peppol.service import backfill_lookups
 from lucy_server.peppol.settings import PeppolSettings
+from lucy_server.query import only_declared_query_parameters
 from lucy_server.routes import (
     auth,
     banking,
@@ -61,6 +62,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(only_declared_query_parameters)],
     )
     clock = clock or utc_now
     state = ServerState(

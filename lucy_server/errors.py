@@ -121,22 +121,25 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method the requested path takes, over all its routes (RFC 9110 §10.2.1: ``Allow``
     lists them all; Starlette's 405 names only those of the first route that matched). Read
     from the app's OpenAPI paths, so Allow says what the schema says."""
-    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+    table: list[tuple[re.Pattern[str], int, frozenset[str]]] | None = getattr(
         request.app.state, "lucy_allow_table", None
     )
     if table is None:
         table = [
             (
                 re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))),
+                sum(1 for part in path.split("/") if part and not part.startswith("{")),
                 frozenset(method.upper() for method in operations),
             )
             for path, operations in request.app.openapi().get("paths", {}).items()
         ]
         request.app.state.lucy_allow_table = table
-    methods: set[str] = set()
-    for pattern, verbs in table:
-        if pattern.fullmatch(request.url.path):
-            methods |= verbs
+    matching = [
+        (literal, verbs) for pattern, literal, verbs in table if pattern.fullmatch(request.url.path)
+    ]
+    # The path's own template wins, as in routing: /documents/send is not /documents/{id}.
+    best = max((literal for literal, _ in matching), default=0)
+    methods = {verb for literal, verbs in matching if literal == best for verb in verbs}
     return sorted(methods)  # no HEAD: the API does not answer it
 
 

@@ -80,8 +80,10 @@ def list_documents(
     return paging.page_of([_document(r) for r in rows], total)
 
 
+# ``:int`` (ASCII digits): /documents/send and /resend are other paths, so a GET there is
+# 405 naming POST, not an invalid document id
 @router.get(
-    "/clients/{client_id}/documents/{document_id}",
+    "/clients/{client_id}/documents/{document_id:int}",
     response_model=DocumentDetail,
     responses=CLIENT_READ,
 )

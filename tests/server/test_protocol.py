@@ -288,6 +288,10 @@ async def test_the_openapi_declares_bearer_if_match_and_idempotency_key(
         ("/clients/1/peppol", "GET, PUT"),
         ("/clients/1/vault/1", "DELETE, GET"),
         ("/auth/login", "POST"),
+        # a literal segment is its own path, not a value of /documents/{document_id}
+        ("/clients/1/documents/send", "POST"),
+        ("/clients/1/documents/resend", "POST"),
+        ("/clients/1/documents/7", "GET"),
     ],
 )
 async def test_405_lists_every_method_of_the_path(
@@ -298,3 +302,19 @@ async def test_405_lists_every_method_of_the_path(
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "query", ["satus=failed", "=true", "page=1&pagesize=5", "q=x&status=inbox&extra=1"]
+)
+async def test_an_unknown_query_parameter_is_refused_by_name(
+    raw: httpx.AsyncClient, admin_token: str, query: str
+) -> None:
+    """FastAPI ignored them: a typo (``satus``) listed everything and said nothing."""
+    for path in ("/clients", "/documents"):
+        response = await raw.get(f"{API}{path}?{query}", headers=bearer(admin_token))
+        assert response.status_code == 422, (path, query)
+        error = response.json()["error"]
+        assert "Unknown query parameter" in error["message"]
+    known = await raw.get(f"{API}/documents?status=failed&page=1", headers=bearer(admin_token))
+    assert known.status_code == 200
