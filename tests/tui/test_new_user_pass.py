@@ -374,8 +374,11 @@ async def test_invoice_settings_show_every_label_and_value_whole(data_dir, size)
             assert field.content_region.width >= len(text), text
             control = field.query_one("Input, Select, TextArea")
             control.focus()
-            await pilot.wait_for_scheduled_animations()  # the form scrolls to the field
-            await pilot.pause()
+            for _ in range(20):  # the form scrolls to the field (animated, on a busy machine)
+                await pilot.wait_for_scheduled_animations()
+                await pilot.pause()
+                if form.region.contains_region(control.region):
+                    break
             region = control.region
             assert region.height and form.region.contains_region(region), text
             widget, _ = tab.screen.get_widget_at(region.x + 1, region.y + 1)
