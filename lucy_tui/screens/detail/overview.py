@@ -107,9 +107,7 @@ class OverviewTab(DetailTab, can_focus=True):
 
     BINDINGS = [
         # Short words for the footer; the tooltip is what help says.
-        Binding(
-            "s", "toggle_sending", "Sending", tooltip="Peppol sending", id="overview.sending"
-        ),
+        Binding("s", "toggle_sending", "Sending", tooltip="Peppol sending", id="overview.sending"),
         Binding(
             "r",
             "toggle_receiving",
