@@ -8,6 +8,7 @@ seconds; above :data:`LEAN_ABOVE` clients each client gets only a few documents.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -514,6 +515,26 @@ def random_name(rng: random.Random) -> str:
         name = f"{rng.choice(TRADES)} {rng.choice(CITIES)[1]}"
     form = rng.choice(FORMS)
     return f"{name} {form}" if form else name
+
+
+def unique_name(name: str, used: set[str], index: int) -> str:
+    """``name``, or a partner's surname added when another client already has it: a firm's
+    list reads like a real one, with no twins. Draws nothing from the random generator, so
+    the rest of a seeded firm stays as it was."""
+    if name not in used:
+        return name
+    base, _, form = name.rpartition(" ")
+    if not base or form not in FORMS:
+        base, form = name, ""
+    for step in range(1, len(SURNAMES)):
+        partner = SURNAMES[(index + step) % len(SURNAMES)]
+        candidate = f"{base} & {partner} {form}".rstrip()
+        if candidate not in used and partner not in base:
+            return candidate
+    number = 2
+    while f"{name} ({number})" in used:
+        number += 1
+    return f"{name} ({number})"
 
 
 def random_spec(rng: random.Random, index: int, lean: bool) -> Spec:
@@ -1098,9 +1119,13 @@ def seed_demo(
 
         bases = rng.sample(range(2_000_000, 20_000_000), clients)
         out = _Rows()
+        used: set[str] = set()
         for index in range(clients):
             client_id = index + 1
             spec = SHOWCASE[index] if index < len(SHOWCASE) else random_spec(rng, index, lean)
+            if spec.name in used:
+                spec = dataclasses.replace(spec, name=unique_name(spec.name, used, index))
+            used.add(spec.name)
             if spec.case:
                 firm.cases[spec.case] = client_id
             _client_rows(

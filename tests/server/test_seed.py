@@ -176,3 +176,21 @@ def test_in_memory_database() -> None:
     firm = seed_demo(engine, clients=4, today=SEED_TODAY)
     with db.read_tx(engine) as conn:
         assert conn.scalar(select(func.count()).select_from(db.clients)) == firm.clients
+
+
+@pytest.mark.parametrize("clients", [None, 3000])
+def test_no_two_clients_share_a_name(tmp_path: Path, clients: int | None) -> None:
+    """The demo reads like a real firm: no twins (the 150-client demo had two
+    "Elektro Simon BV"); a later namesake gets a partner's surname instead."""
+    engine = make_engine(tmp_path / "firm.db")
+    if clients is None:
+        seed_demo(engine, today=SEED_TODAY)
+    else:
+        seed_demo(engine, clients=clients, seed=0, today=SEED_TODAY)
+    with db.read_tx(engine) as conn:
+        names = conn.scalars(select(db.clients.c.name)).all()
+    engine.dispose()
+    twins = [name for name, count in Counter(names).items() if count > 1]
+    assert twins == []
+    if clients is None:
+        assert "Elektro Simon BV" in names and "Elektro Simon & Hermans BV" in names
