@@ -21,7 +21,7 @@ class ClientStore:
         self._subscribers: list[MessagePump] = []
 
     def subscribe(self, subscriber: MessagePump) -> None:
-        """``subscriber`` gets :class:`ClientChanged` and :class:`FavouriteToggled`."""
+        """``subscriber`` gets ClientChanged, ClientCountsChanged and FavouriteToggled."""
         self._subscribers.append(subscriber)
 
     def set_favourites(self, favourites: Iterable[int]) -> None:
