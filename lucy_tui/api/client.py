@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -343,13 +343,8 @@ class LucyClient:
         self, page_size: int = MAX_PAGE_SIZE, **filters: Any
     ) -> AsyncIterator[Page[ClientSummary]]:
         """Every page of the client list, in order, as each arrives."""
-        page = 1
-        while True:
-            result = await self.clients_page(page, page_size, **filters)
+        async for result in _pages(lambda page: self.clients_page(page, page_size, **filters)):
             yield result
-            if page >= result.last_page or not result.items:
-                return
-            page += 1
 
     async def iter_clients(
         self, page_size: int = MAX_PAGE_SIZE, **filters: Any
@@ -460,13 +455,10 @@ class LucyClient:
         *,
         status: DocumentStatus | None = None,
     ) -> AsyncIterator[Page[Document]]:
-        page = 1
-        while True:
-            result = await self.documents_page(client_id, page, page_size, status=status)
+        async for result in _pages(
+            lambda page: self.documents_page(client_id, page, page_size, status=status)
+        ):
             yield result
-            if page >= result.last_page or not result.items:
-                return
-            page += 1
 
     async def document(self, client_id: int, document_id: int) -> DocumentDetail:
         """One document with its delivery history."""
@@ -525,13 +517,10 @@ class LucyClient:
     async def iter_firm_document_pages(
         self, page_size: int = MAX_PAGE_SIZE, *, status: DocumentStatus | None = None
     ) -> AsyncIterator[Page[FirmDocument]]:
-        page = 1
-        while True:
-            result = await self.firm_documents_page(page, page_size, status=status)
+        async for result in _pages(
+            lambda page: self.firm_documents_page(page, page_size, status=status)
+        ):
             yield result
-            if page >= result.last_page or not result.items:
-                return
-            page += 1
 
     async def send_firm_documents(
         self,
@@ -642,3 +631,14 @@ class LucyClient:
             "PUT", f"/clients/{client_id}/invoice-settings", settings, version
         )
         return self._parse(InvoiceSettings, response)
+
+
+async def _pages(fetch: Callable[[int], Awaitable[Page[T]]]) -> AsyncIterator[Page[T]]:
+    """Pages 1, 2, ... from ``fetch(page)``, each as it arrives, until the last one."""
+    page = 1
+    while True:
+        result = await fetch(page)
+        yield result
+        if page >= result.last_page or not result.items:
+            return
+        page += 1
