@@ -22,6 +22,7 @@ from lucy_tui.api.models import (
     DocumentType,
 )
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
+from lucy_tui.document_selection import DocumentSelection
 
 # The status filter cycles in this order (None: every status).
 FILTER_CYCLE: tuple[DocumentStatus | None, ...] = (
@@ -90,7 +91,7 @@ COLUMNS: tuple[ColumnSpec[DocColumn], ...] = (
 )
 
 
-class DocumentView:
+class DocumentView(DocumentSelection[Document]):
     """Which documents are loaded, selected and shown, in which order. No Textual here."""
 
     def __init__(self) -> None:
@@ -194,49 +195,10 @@ class DocumentView:
             self.sort_column, self.sort_reverse = column, False
         self.refresh()
 
-    # --- selection ----------------------------------------------------------------------
+    # --- what the selection sees (DocumentSelection) ------------------------------------
 
-    def toggle(self, document_id: int) -> bool:
-        """Select or unselect one document; True when it is now selected."""
-        if document_id in self.selected:
-            self.selected.discard(document_id)
-            return False
-        if document_id in self.documents:
-            self.selected.add(document_id)
-            return True
-        return False
+    def all_documents(self) -> Iterable[Document]:
+        return self.documents.values()
 
-    def select_shown(self) -> int:
-        """Select every shown document; the number newly selected."""
-        before = len(self.selected)
-        self.selected.update(self.order)
-        return len(self.selected) - before
-
-    def select_status(self, status: DocumentStatus) -> int:
-        """Select every document of ``status``, shown or not; how many that is."""
-        ids = [d.id for d in self.documents.values() if d.status is status]
-        self.selected.update(ids)
-        return len(ids)
-
-    def deselect(self, document_ids: Iterable[int]) -> None:
-        self.selected.difference_update(document_ids)
-
-    def clear_selection(self) -> None:
-        self.selected.clear()
-
-    @property
-    def hidden_selected(self) -> int:
-        """Selected documents that the filter hides."""
-        return sum(1 for document_id in self.selected if document_id not in self._shown)
-
-    def selected_documents(self) -> list[Document]:
-        """The selected documents, in the server's order (newest first)."""
-        return [d for d in self.documents.values() if d.id in self.selected]
-
-
-def selection_line(view: DocumentView) -> str:
-    """ "N selected (M hidden by the filter)", the bracket only when M > 0."""
-    count = len(view.selected)
-    hidden = view.hidden_selected
-    line = f"{count:,} selected"
-    return f"{line} ({hidden:,} hidden by the filter)" if hidden else line
+    def shown_ids(self) -> Iterable[int]:
+        return self.order

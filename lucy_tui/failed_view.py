@@ -23,6 +23,7 @@ from typing import Any
 from lucy_tui.api.folding import fold
 from lucy_tui.api.models import DocumentStatus, FirmDocument
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
+from lucy_tui.document_selection import DocumentSelection
 from lucy_tui.document_view import format_amount, type_label
 
 NO_REASON = "no reason given"
@@ -113,7 +114,7 @@ def parse_failed_filter(text: str) -> FailedFilter:
     return result
 
 
-class FailedView:
+class FailedView(DocumentSelection[FirmDocument]):
     """Which Failed documents are loaded, selected and shown, in which order."""
 
     def __init__(self, today: date) -> None:
@@ -333,27 +334,14 @@ class FailedView:
         """How many clients the shown documents belong to."""
         return len(set(map(self._client_ids.__getitem__, self.order)))
 
-    # --- selection ----------------------------------------------------------------------
+    # --- selection (the rest is DocumentSelection's) -------------------------------------
 
-    def toggle(self, document_id: int) -> bool:
-        if document_id in self.selected:
-            self.selected.discard(document_id)
-            return False
-        if document_id in self._position:
-            self.selected.add(document_id)
-            return True
-        return False
+    def all_documents(self) -> Iterable[FirmDocument]:
+        return self.documents
 
-    def select_shown(self) -> int:
-        before = len(self.selected)
+    def shown_ids(self) -> Iterable[int]:
         documents = self.documents
-        self.selected.update(documents[p].id for p in self.order)
-        return len(self.selected) - before
-
-    def select_status(self, status: DocumentStatus) -> int:
-        ids = [d.id for d in self.documents if d.status is status]
-        self.selected.update(ids)
-        return len(ids)
+        return (documents[p].id for p in self.order)
 
     def select_reason(self, reason: str) -> int:
         """Select the shown documents that failed for ``reason``; how many that is."""
@@ -361,17 +349,3 @@ class FailedView:
         ids = [documents[p].id for p in self.order if reasons[p] == key]
         self.selected.update(ids)
         return len(ids)
-
-    def deselect(self, document_ids: Iterable[int]) -> None:
-        self.selected.difference_update(document_ids)
-
-    def clear_selection(self) -> None:
-        self.selected.clear()
-
-    @property
-    def hidden_selected(self) -> int:
-        return sum(1 for document_id in self.selected if not self.is_shown(document_id))
-
-    def selected_documents(self) -> list[FirmDocument]:
-        """The selected documents, in the server's order."""
-        return [d for d in self.documents if d.id in self.selected]

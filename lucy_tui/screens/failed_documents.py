@@ -14,8 +14,7 @@ document under the cursor; ``o`` opens the document with its delivery history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,14 +24,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
-from lucy_tui.api.errors import (
-    ConflictError,
-    LucyError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    UnreachableError,
-)
+from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import (
     MAX_PAGE_SIZE,
     ActionOutcome,
@@ -46,12 +38,12 @@ from lucy_tui.document_view import format_date, type_label
 from lucy_tui.failed_view import FailedView, reason_of
 from lucy_tui.messages import OpenClient
 from lucy_tui.safe_text import plain, printable
+from lucy_tui.screens.action_flow import ActionAnswered, ActionFailed, ActionFlow, updated_documents
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.screens.document_actions import (
     ActionKind,
     ActionPlan,
     ActionResultsScreen,
-    ConfirmActionScreen,
     DestinationChoice,
     PendingAction,
     plan_action,
@@ -110,18 +102,6 @@ another destination); enter opens the client at the document, o the document's h
         generation: int
         error: LucyError
 
-    @dataclass
-    class ActionAnswered(Message, bubble=False):
-        action: PendingAction
-        response: DocumentActionResponse
-
-    @dataclass
-    class ActionFailed(Message, bubble=False):
-        """The request itself failed: nothing is known to have happened."""
-
-        action: PendingAction
-        error: LucyError
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.view = FailedView(ctx.today)
@@ -131,8 +111,7 @@ another destination); enter opens the client at the document, o the document's h
         self._pending: list[FirmDocument] | None = None  # a reload's pages, until all arrived
         self._refresh_pending = False
         self.destinations: list[DestinationChoice] = []  # the catalogue's other destinations
-        self.pending: PendingAction | None = None  # confirmed, not answered: retried with its key
-        self.running: PendingAction | None = None
+        self.actions = ActionFlow(self, ctx, self._request, group="failed-action")
         self.last_results: ActionResultsScreen | None = None
         self._shown_hints = ""
         self._counted_for: list[int] | None = None  # the view order the clients were counted in
@@ -287,9 +266,7 @@ another destination); enter opens the client at the document, o the document's h
             parts.append("off")
         self._set_line("failed-summary", Content.assemble(*parts))
         selected = len(view.selected)
-        hidden = view.hidden_selected
-        line = f"{selected:,} selected" + (f" ({hidden:,} hidden by the filter)" if hidden else "")
-        self._set_line("failed-selection", line)
+        self._set_line("failed-selection", view.selection_line())
         keys = (
             "  ·  t resends the selection to each client's accounting software"
             if selected
@@ -392,22 +369,14 @@ another destination); enter opens the client at the document, o the document's h
 
     def action_resend(self) -> None:
         """Confirm resending the selection (or the cursor's row) "To accountant"."""
-        if self.running is not None:
-            self.notify("A resend is still running: wait for its results.", severity="warning")
-            return
         view = self.view
-        targets = view.selected_documents()
-        if not targets:
-            cursor = self.table.cursor_document
-            if cursor is None:
-                self.notify("There is no document here.", severity="warning")
-                return
-            targets = [cursor]
+        targets = self.actions.targets(view.selected_documents(), self.table.cursor_document)
+        if targets is None:
+            return
         hidden_ids = {d.id for d in targets if not view.is_shown(d.id)}
-        pending = self.pending
 
-        def replan(choice: DestinationChoice) -> ActionPlan:
-            plan = plan_action(
+        def plan(choice: DestinationChoice) -> ActionPlan:
+            return plan_action(
                 ActionKind.RESEND,
                 targets,
                 hidden_ids=hidden_ids,
@@ -415,74 +384,34 @@ another destination); enter opens the client at the document, o the document's h
                 package_known=False,
                 destination=choice,
             )
-            return replace(plan, retry=pending is not None and pending.same_as(plan))
 
-        screen = ConfirmActionScreen(replan(PACKAGE), [PACKAGE, *self.destinations], replan)
-
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            plan = screen.plan
-            action = pending if plan.retry and pending is not None else None
-            if action is None:
-                destination = plan.destination.id if plan.destination else None
-                action = PendingAction(
-                    ActionKind.RESEND, plan.document_ids, destination=destination
-                )
-            self.pending = action
-            self._perform(action, plan.destination or PACKAGE)
-
-        self.app.push_screen(screen, answered)
+        self.actions.confirm(ActionKind.RESEND, plan, [PACKAGE, *self.destinations], self._perform)
 
     def _perform(self, action: PendingAction, choice: DestinationChoice) -> None:
-        self.running = action
         progress = self.query_one("#failed-progress", Static)
         progress.update(
             plain(f"Resending {plural(len(action.document_ids), 'document')} to {choice.name}…")
         )
         progress.add_class("-running")
         self._show_outcome("")
-        self._request(action)
+        self.actions.run(action)
 
-    @work(group="failed-action", exit_on_error=False)
-    async def _request(self, action: PendingAction) -> None:
-        try:
-            response = await self.ctx.session.client.resend_firm_documents(
-                list(action.document_ids),
-                destination=action.destination,
-                idempotency_key=action.idempotency_key,
-            )
-        except LucyError as error:
-            self.post_message(self.ActionFailed(action, error))
-            return
-        self.post_message(self.ActionAnswered(action, response))
-
-    def _finished(self) -> None:
-        self.running = None
-        self.query_one("#failed-progress", Static).remove_class("-running")
+    async def _request(self, action: PendingAction) -> DocumentActionResponse:
+        return await self.ctx.session.client.resend_firm_documents(
+            list(action.document_ids),
+            destination=action.destination,
+            idempotency_key=action.idempotency_key,
+        )
 
     @on(ActionAnswered)
     def _action_answered(self, message: ActionAnswered) -> None:
         action, response = message.action, message.response
-        self._finished()
-        if self.pending is action:
-            self.pending = None  # answered: the key has done its job
+        self.actions.answered(action)
+        self.query_one("#failed-progress", Static).remove_class("-running")
         view = self.view
         before = {r.document_id: d for r in response.results if (d := view.get(r.document_id))}
         if action.destination is None:  # a copy elsewhere leaves the documents as they are
-            updated = []
-            for result in response.results:
-                document = before.get(result.document_id)
-                if document is None or result.status is None:
-                    continue
-                changes: dict[str, Any] = {"status": result.status}
-                if result.outcome is ActionOutcome.FAILED:
-                    changes["failure_reason"] = result.message
-                elif result.outcome is ActionOutcome.SENT:
-                    changes["failure_reason"] = None
-                    changes["destination"] = result.destination or document.destination
-                updated.append(document.model_copy(update=changes))
-            view.add(updated)
+            view.add(updated_documents(before, response.results))
             view.refresh()
         view.deselect(r.document_id for r in response.results if r.outcome is ActionOutcome.SENT)
         self.table.view_changed()
@@ -498,25 +427,8 @@ another destination); enter opens the client at the document, o the document's h
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
-        action, error = message.action, message.error
-        self._finished()
-        count = plural(len(action.document_ids), "document")
-        transient = isinstance(
-            error, UnreachableError | ServerError | RateLimitedError | UnauthorizedError
-        ) or (isinstance(error, ConflictError) and error.code == "idempotency_in_progress")
-        if transient:
-            text = (
-                f"Resending {count} did not complete: {error.message} Nothing is lost and the "
-                "selection is kept: press t to try again (the retry reuses the same request "
-                "key, so nothing is sent twice)."
-            )
-        else:
-            self.pending = None  # the server refused the whole request: the key is spent
-            text = f"Lucy refused to resend the {count}: {error.message}"
-        self._show_outcome(text, error=True)
-        self.ctx.reporter.report_error(error, "Could not resend the documents", quiet=True)
-        if not isinstance(error, UnauthorizedError):
-            self.notify(text, severity="error", timeout=10)
+        self.query_one("#failed-progress", Static).remove_class("-running")
+        self._show_outcome(self.actions.failed(message.action, message.error), error=True)
 
     def action_show_last_results(self) -> None:
         last = self.last_results

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from lucy_tui.api.models import Document, DocumentStatus
+from lucy_tui.document_selection import DocumentSelection
 from lucy_tui.document_view import (
     COLUMNS,
     DIRECTION_LABELS,
@@ -53,22 +54,6 @@ SELECTION_BINDINGS: list[BindingType] = [
 ]
 
 
-class SelectionModel(Protocol):
-    """What a :class:`SelectableTable`'s view does with its selection (a set of ids)."""
-
-    selected: set[int]
-
-    def toggle(self, document_id: int, /) -> bool: ...
-
-    def select_shown(self) -> int: ...
-
-    def select_status(self, status: DocumentStatus, /) -> int: ...
-
-    def deselect(self, document_ids: Iterable[int], /) -> None: ...
-
-    def clear_selection(self) -> None: ...
-
-
 R = TypeVar("R", bound=Document)
 K = TypeVar("K", bound=StrEnum)
 
@@ -86,7 +71,7 @@ class SelectableTable(VirtualTable[R, K]):
             self.document = document
 
     @property
-    def selection(self) -> SelectionModel:
+    def selection(self) -> DocumentSelection[R]:
         view: Any = self.view
         return view
 

@@ -442,7 +442,7 @@ async def test_a_network_fault_keeps_the_selection_and_the_retry_reuses_the_key(
         title, _ = await results_text(pilot)
         assert title == "Resend: 2 sent, 2 failed again"
         assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
-        assert tab.pending == {}  # answered: a next action gets a new key
+        assert tab.actions.pending == {}  # answered: a next action gets a new key
         assert len(deliveries(data_dir, 1)) == len(deliveries_before) + 4
 
 

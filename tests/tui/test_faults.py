@@ -399,7 +399,7 @@ async def test_a_resend_through_a_gateway_blip_completes_with_one_key(
         attempts = faults.made("POST", r"/documents/resend$")
         assert [c.outcome for c in attempts] == ["502", "passed"]
         assert attempts[0].key and attempts[0].key == attempts[1].key
-        assert screen.query_one(DocumentsTab).pending == {}
+        assert screen.query_one(DocumentsTab).actions.pending == {}
 
 
 @pytest.mark.parametrize("fault", [503, Fault.CONNECT, 500], ids=str)

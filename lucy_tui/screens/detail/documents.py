@@ -10,9 +10,7 @@ the rows in place. What succeeded leaves the selection; what did not stays selec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,14 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
-from lucy_tui.api.errors import (
-    ConflictError,
-    LucyError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    UnreachableError,
-)
+from lucy_tui.api.errors import LucyError
 from lucy_tui.api.models import (
     MAX_PAGE_SIZE,
     ActionOutcome,
@@ -43,19 +34,18 @@ from lucy_tui.context import Context
 from lucy_tui.document_view import (
     FILTER_CYCLE,
     format_date,
-    selection_line,
     status_filter_label,
     type_label,
 )
 from lucy_tui.messages import ReloadClient
 from lucy_tui.safe_text import plain, printable
+from lucy_tui.screens.action_flow import ActionAnswered, ActionFailed, ActionFlow, updated_documents
 from lucy_tui.screens.base import PaletteCommand
 from lucy_tui.screens.detail.base import DetailTab
 from lucy_tui.screens.document_actions import (
     ActionKind,
     ActionPlan,
     ActionResultsScreen,
-    ConfirmActionScreen,
     DestinationChoice,
     PendingAction,
     plan_action,
@@ -100,18 +90,6 @@ class DocumentsTab(DetailTab):
     ]
 
     # Posted by the tab's workers to the tab itself.
-    class ActionAnswered(Message, bubble=False):
-        def __init__(self, action: PendingAction, response: DocumentActionResponse) -> None:
-            super().__init__()
-            self.action, self.response = action, response
-
-    class ActionFailed(Message, bubble=False):
-        """The request itself failed (network, server): nothing is known to have happened."""
-
-        def __init__(self, action: PendingAction, error: LucyError) -> None:
-            super().__init__()
-            self.action, self.error = action, error
-
     class DocumentsRefreshed(Message, bubble=False):
         def __init__(self, documents: list[Document], error: LucyError | None = None) -> None:
             super().__init__()
@@ -133,10 +111,7 @@ class DocumentsTab(DetailTab):
         self._outcome_text = ""  # the line under the table
         self._outcome_counts_selection = False  # ...ends with the documents still selected
         self.lucy_email: str | None = None
-        # A confirmed action that got no answer (network, server fault), by kind: a retry
-        # of the same documents reuses its Idempotency-Key.
-        self.pending: dict[ActionKind, PendingAction] = {}
-        self.running: PendingAction | None = None
+        self.actions = ActionFlow(self, ctx, self._request, group="documents-action")
         self.last_results: LastResults | None = None
         self._catalogue: dict[str, str] | None = None  # integration id -> name
 
@@ -276,7 +251,7 @@ class DocumentsTab(DetailTab):
         else:
             parts.append("unknown")
         self.query_one("#documents-summary", Static).update(Content.assemble(*parts))
-        self.query_one("#documents-selection", Static).update(selection_line(view))
+        self.query_one("#documents-selection", Static).update(view.selection_line())
         hint = (
             "  ·  enter sends the selected Inbox documents, t resends the selected Failed ones"
             if view.selected
@@ -357,25 +332,14 @@ class DocumentsTab(DetailTab):
         if not self.loaded:
             self.notify("The documents are still loading.", severity="warning")
             return
-        if self.running is not None:
-            self.notify(
-                f"{self.running.kind.doing} is still running: wait for its results.",
-                severity="warning",
-            )
-            return
         view = self.table.view
-        targets = view.selected_documents()
-        if not targets:
-            cursor = self.table.cursor_document
-            if cursor is None:
-                self.notify("There is no document here.", severity="warning")
-                return
-            targets = [cursor]
+        targets = self.actions.targets(view.selected_documents(), self.table.cursor_document)
+        if targets is None:
+            return
         hidden_ids = {d.id for d in targets if not view.is_shown(d.id)}
-        pending = self.pending.get(kind)
 
-        def replan(choice: DestinationChoice) -> ActionPlan:
-            plan = plan_action(
+        def plan(choice: DestinationChoice) -> ActionPlan:
+            return plan_action(
                 kind,
                 targets,
                 hidden_ids=hidden_ids,
@@ -383,66 +347,39 @@ class DocumentsTab(DetailTab):
                 package_known=self.package_known,
                 destination=choice if choice.copy else None,
             )
-            return replace(plan, retry=pending is not None and pending.same_as(plan))
 
         package = DestinationChoice(None, self.package or "the accounting software")
-        choices = [package, *self.destinations]
-        screen = ConfirmActionScreen(replan(package), choices, replan)
+        self.actions.confirm(kind, plan, [package, *self.destinations], self._perform)
 
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            plan = screen.plan
-            action = pending if plan.retry and pending is not None else None
-            if action is None:
-                destination = plan.destination.id if plan.destination else None
-                action = PendingAction(kind, plan.document_ids, destination=destination)
-            self.pending[kind] = action
-            self._perform(action, plan.destination)
-
-        self.app.push_screen(screen, answered)
-
-    def _perform(self, action: PendingAction, choice: DestinationChoice | None = None) -> None:
-        self.running = action
-        target = choice.name if choice is not None else self.package
+    def _perform(self, action: PendingAction, choice: DestinationChoice) -> None:
+        target = choice.name if choice.copy else self.package
         to = f" to {target}" if target else ""
         self.query_one("#documents-progress-label", Static).update(
             plain(f"{action.kind.doing} {plural(len(action.document_ids), 'document')}{to}…")
         )
         self.query_one("#documents-progress").add_class("-running")
         self._show_outcome("")
-        self._request(action)
+        self.actions.run(action)
 
-    @work(group="documents-action", exit_on_error=False)
-    async def _request(self, action: PendingAction) -> None:
+    async def _request(self, action: PendingAction) -> DocumentActionResponse:
         client = self.ctx.session.client
         call = client.send_documents if action.kind is ActionKind.SEND else client.resend_documents
-        try:
-            response = await call(
-                self.client_id,
-                list(action.document_ids),
-                destination=action.destination,
-                idempotency_key=action.idempotency_key,
-            )
-        except LucyError as error:
-            self.post_message(self.ActionFailed(action, error))
-            return
-        self.post_message(self.ActionAnswered(action, response))
-
-    def _finished(self, action: PendingAction) -> None:
-        self.running = None
-        self.query_one("#documents-progress").remove_class("-running")
+        return await call(
+            self.client_id,
+            list(action.document_ids),
+            destination=action.destination,
+            idempotency_key=action.idempotency_key,
+        )
 
     @on(ActionAnswered)
     def _action_answered(self, message: ActionAnswered) -> None:
         action, results = message.action, message.response.results
-        self._finished(action)
-        if self.pending.get(action.kind) is action:
-            del self.pending[action.kind]  # answered: the key has done its job
+        self.actions.answered(action)
+        self.query_one("#documents-progress").remove_class("-running")
         view = self.table.view
         before = {r.document_id: d for r in results if (d := view.get(r.document_id))}
         if action.destination is None:  # a copy elsewhere leaves the documents as they are
-            self.table.update_documents(self._updated(before, results))
+            self.table.update_documents(updated_documents(before, results, self.package))
         self.table.deselect(r.document_id for r in results if r.outcome is ActionOutcome.SENT)
         self.last_results = LastResults(action.kind, list(results), before)
         summary = summarize_results(action.kind, results)
@@ -453,49 +390,10 @@ class DocumentsTab(DetailTab):
         self._refresh_documents()
         self.post_message(ReloadClient())  # the Inbox count in the header and the list
 
-    def _updated(
-        self, before: dict[int, Document], results: Sequence[DocumentActionResult]
-    ) -> list[Document]:
-        """The documents as the answer says they are now (the re-fetch confirms it)."""
-        updated: list[Document] = []
-        for result in results:
-            document = before.get(result.document_id)
-            if document is None or result.status is None:
-                continue
-            changes: dict[str, Any] = {"status": result.status}
-            if result.outcome is ActionOutcome.FAILED:
-                changes["failure_reason"] = result.message
-            elif result.status is not DocumentStatus.FAILED:
-                changes["failure_reason"] = None
-            if result.outcome is ActionOutcome.SENT:
-                changes["destination"] = self.package or document.destination
-            updated.append(document.model_copy(update=changes))
-        return updated
-
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
-        action, error = message.action, message.error
-        self._finished(action)
-        count = plural(len(action.document_ids), "document")
-        transient = isinstance(
-            error, UnreachableError | ServerError | RateLimitedError | UnauthorizedError
-        ) or (isinstance(error, ConflictError) and error.code == "idempotency_in_progress")
-        if transient:
-            text = (
-                f"{action.kind.doing} {count} did not complete: {error.message} Nothing is "
-                f"lost and the selection is kept: press {action.kind.key} to try again (the "
-                "retry reuses the same request key, so nothing is sent twice)."
-            )
-        else:
-            # The server answered and refused the whole request: the key is spent.
-            self.pending.pop(action.kind, None)
-            text = f"Lucy refused to {action.kind.value} the {count}: {error.message}"
-        self._show_outcome(text, error=True)
-        self.ctx.reporter.report_error(
-            error, f"Could not {action.kind.value} the documents", quiet=True
-        )
-        if not isinstance(error, UnauthorizedError):
-            self.notify(printable(text), severity="error", timeout=10, markup=False)
+        self.query_one("#documents-progress").remove_class("-running")
+        self._show_outcome(self.actions.failed(message.action, message.error), error=True)
 
     @work(exclusive=True, group="documents-refresh", exit_on_error=False)
     async def _refresh_documents(self) -> None:
