@@ -376,6 +376,23 @@ server_instances = Table(
     Column("started_at", UTCDateTime, nullable=False),
 )
 
+# Failed sign-ins (lucy_server.ratelimit), shared by every server process: one row per try
+# that reached the password check and did not succeed (yet). Rows older than the longest
+# window are deleted as new ones come, and the table is bounded (ratelimit.MAX_ROWS).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # the normalised address tried; NULL once a right password from this source reset the
+    # account's count there (the row still counts against the source)
+    Column("account", String(320)),
+    Column("source", String(100), nullable=False),  # the client's network address
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_source", "source", "at"),
+    Index("ix_login_failures_account", "account", "source", "at"),
+    Index("ix_login_failures_at", "at"),
+)
+
 # Columns added to existing tables since the first release, nullable so that old rows stay
 # valid: databases made by earlier versions (the embedded demo firm in the user's data dir)
 # get them at start-up (no migration framework yet; this list is its stand-in).
