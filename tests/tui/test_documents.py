@@ -1,6 +1,7 @@
 """The Accounting Documents tab: the table, the status filter, the selection, send and resend.
 
-Driven by keys against the embedded demo firm; every action is checked on the server too
+Driven by keys against the embedded demo firm, the tab mounted alone (tests/tui/harness.py)
+where the rest of the app plays no part; every action is checked on the server too
 (documents counted by status through the API, deliveries read from the server's database).
 """
 
@@ -24,6 +25,7 @@ from lucy_tui.screens.document_actions import ActionResultsScreen, ConfirmAction
 from lucy_tui.widgets.document_table import DocumentTable
 
 from .conftest import SIZE, TODAY, open_client, settle
+from .harness import TabHarness
 from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER = "Aalter Interieur BV"  # client 1: 5 Inbox, 6 Sent, 4 Failed
@@ -55,7 +57,7 @@ def rendered_rows(table: DocumentTable) -> list[str]:
     return [table.render_line(y).text for y in range(len(table.view) + 1)]
 
 
-async def server_counts(app: LucyApp, client_id: int) -> dict[DocumentStatus, int]:
+async def server_counts(app: LucyApp | TabHarness, client_id: int) -> dict[DocumentStatus, int]:
     client = app.session.client
     return {
         status: (await client.documents_page(client_id, 1, 1, status=status)).total
@@ -104,10 +106,9 @@ async def results_text(pilot: Pilot[None]) -> tuple[str, str]:
 # --- the table ----------------------------------------------------------------------------
 
 
-async def test_table_shows_the_documents_with_statuses_and_reasons(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab, table = await open_documents(pilot, AALTER)
+async def test_table_shows_the_documents_with_statuses_and_reasons(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, tab):
+        table = tab.table
         view = table.view
         assert len(view) == view.total == 15
         assert view.counts == {INBOX: 5, SENT: 6, FAILED: 4}
@@ -144,10 +145,9 @@ async def test_table_shows_the_documents_with_statuses_and_reasons(make_app) -> 
         assert cursor.failure_reason in text(tab.query_one("#documents-cursor", Static))
 
 
-async def test_v_cycles_the_status_filter(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, _, table = await open_documents(pilot, AALTER)
+async def test_v_cycles_the_status_filter(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, tab):
+        table = tab.table
         for status, count in ((INBOX, 5), (SENT, 6), (FAILED, 4), (None, 15)):
             await pilot.press("v")
             await pilot.pause()
@@ -159,10 +159,9 @@ async def test_v_cycles_the_status_filter(make_app) -> None:  # type: ignore[no-
             assert len(rendered_rows(table)) == count + 1
 
 
-async def test_space_A_and_F_select_and_the_line_counts_hidden_ones(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab, table = await open_documents(pilot, AALTER)
+async def test_space_A_and_F_select_and_the_line_counts_hidden_ones(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, tab):
+        table = tab.table
         view = table.view
         assert selection(tab) == "0 selected"
         first = table.cursor_document
@@ -211,10 +210,10 @@ async def test_space_A_and_F_select_and_the_line_counts_hidden_ones(make_app) ->
 # --- resend and send ----------------------------------------------------------------------
 
 
-async def test_bulk_resend_of_a_mixed_selection(make_app, data_dir) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen, tab, table = await open_documents(pilot, AALTER)
+async def test_bulk_resend_of_a_mixed_selection(tab_harness, data_dir) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, tab):
+        app, table = pilot.app, tab.table
+        screen = app.screen
         view = table.view
         before = await server_counts(app, 1)
         assert before == {INBOX: 5, SENT: 6, FAILED: 4}
@@ -313,10 +312,9 @@ async def test_bulk_send_of_inbox_documents(make_app, data_dir) -> None:  # type
         assert sum(ok for _, ok in new) == 4
 
 
-async def test_send_without_an_accounting_package_fails_with_the_reason(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab, table = await open_documents(pilot, "Loodgieterij Dubois")
+async def test_send_without_an_accounting_package_fails_with_the_reason(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, "Loodgieterij Dubois") as (pilot, tab):
+        app, table = pilot.app, tab.table
         view = table.view
         assert "none linked" in text(tab.query_one("#documents-summary", Static))
         await pilot.press("v")  # Inbox; nothing selected: enter acts on the cursor's row
@@ -343,10 +341,9 @@ async def test_send_without_an_accounting_package_fails_with_the_reason(make_app
         assert after[INBOX] == before[INBOX] - 1 and after[FAILED] == before[FAILED] + 1
 
 
-async def test_nothing_eligible_is_explained_without_asking(make_app, data_dir) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_documents(pilot, AALTER)
+async def test_nothing_eligible_is_explained_without_asking(tab_harness, data_dir) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, _tab):
+        app = pilot.app
         await pilot.press("v", "v")  # Sent
         await pilot.press("space")
         await pilot.pause()
@@ -370,10 +367,9 @@ async def test_nothing_eligible_is_explained_without_asking(make_app, data_dir) 
         assert await server_counts(app, 1) == {INBOX: 5, SENT: 6, FAILED: 4}
 
 
-async def test_an_employee_can_resend(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(role="employee")
-    async with app.run_test(size=SIZE) as pilot:
-        _, _, table = await open_documents(pilot, AALTER)
+async def test_an_employee_can_resend(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(DocumentsTab, AALTER, role="employee") as (pilot, tab):
+        app, table = pilot.app, tab.table
         await pilot.press("v", "v", "v")  # Failed
         await pilot.pause()
         view = table.view
@@ -398,11 +394,10 @@ async def test_an_employee_can_resend(make_app) -> None:  # type: ignore[no-unty
 
 
 async def test_a_network_fault_keeps_the_selection_and_the_retry_reuses_the_key(
-    make_app, data_dir
+    tab_harness, data_dir
 ) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab, table = await open_documents(pilot, AALTER)
+    async with tab_harness(DocumentsTab, AALTER) as (pilot, tab):
+        app, table = pilot.app, tab.table
         view = table.view
         client = app.session.client
         real_resend = client.resend_documents
@@ -446,13 +441,14 @@ async def test_a_network_fault_keeps_the_selection_and_the_retry_reuses_the_key(
         assert len(deliveries(data_dir, 1)) == len(deliveries_before) + 4
 
 
-async def test_a_large_client_loads_every_page_and_F_selects_all_failed(make_app, data_dir) -> None:  # type: ignore[no-untyped-def]
+async def test_a_large_client_loads_every_page_and_F_selects_all_failed(
+    tab_harness, data_dir
+) -> None:  # type: ignore[no-untyped-def]
     engine = db.make_engine(data_dir / "demo.db")
     added = add_documents(engine, 20, 1200, FAILED, today=TODAY)
     engine.dispose()
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab, table = await open_documents(pilot, "Drukkerij Smets NV")
+    async with tab_harness(DocumentsTab, "Drukkerij Smets NV") as (pilot, tab):
+        app, table = pilot.app, tab.table
         view = table.view
         assert view.total == 1243  # 5 Inbox, 10 Sent, 28 Failed, and the 1,200 added
         assert view.counts[FAILED] == 1228
@@ -527,16 +523,18 @@ def test_snapshot_bulk_resend_confirmation(snap_compare, make_app) -> None:  # t
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=confirming)
 
 
-async def test_hostile_document_text_is_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_document_text_is_shown_as_text(tab_harness, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     documents = db.documents
     of_aalter = documents.c.client_id == 1
     poison(data_dir, documents, of_aalter, counterparty=MARKUP)
     poison(data_dir, documents, of_aalter & (documents.c.status == "failed"), failure_reason=OSC52)
     poison(data_dir, documents, of_aalter & (documents.c.status == "sent"), destination=BIDI)
     poison(data_dir, db.integrations, db.integrations.c.id == "yuki", name=CLICK)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
-        _, tab, table = await open_documents(pilot, AALTER)
+    async with tab_harness(DocumentsTab, AALTER) as (
+        pilot,
+        tab,
+    ):  # a crash here is the MarkupError of issue 15
+        app, table = pilot.app, tab.table
         view = table.view
         summary = text(tab.query_one("#documents-summary", Static))
         assert_literal(summary, f"accounting software: {CLICK}")
