@@ -1,4 +1,4 @@
-"""Limits on failed logins (in memory, per server process).
+"""Limits on failed sign-ins, kept in the database so that every server process shares them.
 
 A limit per account alone is a weapon: the staff's addresses are listed by ``/staff``, so five
 wrong passwords a minute from anywhere would keep any colleague out. So failures count twice:
@@ -12,79 +12,42 @@ A correct password from a source that did not fail signs in, whoever failed else
 source address is the one the ASGI server reports (``request.client``); behind a reverse
 proxy that is the proxy's, unless the server is told to trust the proxy's forwarded header
 (``lucy-server serve --forwarded-allow-ips``; see docs/reliability.md).
+
+Shared by every worker (``lucy-server serve --workers N``) and every server over one database:
+the failures are rows of ``db.login_failures``. A sign-in is let through to the password check
+only by :meth:`LoginLimits.attempt`, which checks both limits and counts the try as a failure
+in one write transaction (writers queue: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's write
+lock; see ``db.write_tx``), so two workers can never both let a sixth try through. A right
+password then takes its row back and resets the pair's count (:meth:`LoginLimits.succeeded`)
+in the transaction that opens the session. A try still being checked counts meanwhile: a
+second try of the same pair at that moment sees it.
+
+The table stays small: rows older than the longest window go as new ones come, and past
+:data:`MAX_ROWS` (a spray of names from many addresses) the rows of every key below its limit
+go too; a key locked out stays locked out.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from lucy_server import db
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=1)
 MAX_SOURCE_FAILURES = 30
 SOURCE_WINDOW = timedelta(minutes=5)
-MAX_ACCOUNTS = 100_000  # keys tracked at once, so a spray of names cannot exhaust memory
+MAX_ROWS = 100_000  # failures kept at once, so a spray of names cannot fill the database
+MAX_ACCOUNTS = MAX_ROWS  # its name when the limits were kept in memory
+# the columns' lengths: a longer value is cut (it still counts, under its first characters)
+ACCOUNT_LENGTH = 320
+SOURCE_LENGTH = 100
 
-
-class FailureCounter:
-    """At most ``max_failures`` failures per key within ``window``."""
-
-    def __init__(
-        self,
-        max_failures: int = MAX_FAILURES,
-        window: timedelta = WINDOW,
-        max_accounts: int = MAX_ACCOUNTS,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.max_accounts = max_accounts
-        self._failures: dict[Hashable, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _prune(self, key: Hashable, now: datetime) -> deque[datetime]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, key: Hashable, now: datetime) -> int | None:
-        """Seconds to wait when the key is locked out, else None."""
-        with self._lock:
-            failures = self._prune(key, now)
-            if len(failures) < self.max_failures:
-                if not failures:
-                    self._failures.pop(key, None)
-                return None
-            wait = failures[0] + self.window - now
-            return max(1, int(wait.total_seconds() + 0.999))
-
-    def record_failure(self, key: Hashable, now: datetime) -> None:
-        with self._lock:
-            self._prune(key, now).append(now)
-            if len(self._failures) > self.max_accounts:
-                self._shrink(now)
-
-    def _shrink(self, now: datetime) -> None:
-        """Bound memory under a spray of names without resetting the keys under attack:
-        forget the failures older than the window, then (only if that is not enough) the
-        keys below the limit; a key locked out stays locked out."""
-        for key in list(self._failures):
-            if not self._prune(key, now):
-                del self._failures[key]
-        if len(self._failures) > self.max_accounts:
-            for key, failures in list(self._failures.items()):
-                if len(failures) < self.max_failures:
-                    del self._failures[key]
-
-    def reset(self, key: Hashable) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-LoginLimiter = FailureCounter  # the name of the per-account counter before sources counted
+_f = db.login_failures
 
 
 @dataclass(frozen=True)
@@ -93,32 +56,137 @@ class Refusal:
     per_source: bool  # the address as a whole is limited, not only this account from it
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in let through to the password check: counted as a failure until it succeeds."""
+
+    failure_id: int
+    account: str
+    source: str
+
+
+def _seconds(wait: timedelta) -> int:
+    return max(1, int(wait.total_seconds() + 0.999))
+
+
 class LoginLimits:
-    """The two limits on failed sign-ins: per (account, source) and per source."""
+    """The two limits on failed sign-ins, over ``db.login_failures`` of ``engine``."""
 
     def __init__(
         self,
-        pair: FailureCounter | None = None,
-        source: FailureCounter | None = None,
+        engine: Engine,
+        *,
+        max_failures: int = MAX_FAILURES,
+        window: timedelta = WINDOW,
+        max_source_failures: int = MAX_SOURCE_FAILURES,
+        source_window: timedelta = SOURCE_WINDOW,
+        max_rows: int = MAX_ROWS,
     ) -> None:
-        self.pair = pair or FailureCounter(MAX_FAILURES, WINDOW)
-        self.source = source or FailureCounter(MAX_SOURCE_FAILURES, SOURCE_WINDOW)
+        self.engine = engine
+        self.max_failures = max_failures
+        self.window = window
+        self.max_source_failures = max_source_failures
+        self.source_window = source_window
+        self.max_rows = max_rows
 
-    def refusal(self, account: str, source: str, now: datetime) -> Refusal | None:
+    @staticmethod
+    def key(account: str, source: str) -> tuple[str, str]:
+        return account[:ACCOUNT_LENGTH], source[:SOURCE_LENGTH]
+
+    # --- the sign-in's two steps ----------------------------------------------------------
+
+    def attempt(self, account: str, source: str, now: datetime) -> Attempt | Refusal:
+        """Let a sign-in of ``account`` from ``source`` through (and count it as a failure
+        until :meth:`succeeded`), or say why not: both in one write transaction."""
+        account, source = self.key(account, source)
+        with db.write_tx(self.engine) as conn:
+            refusal = self.refusal(conn, account, source, now)
+            if refusal is not None:
+                return refusal  # a try while locked out is not counted
+            failure_id = db.inserted_id(
+                conn.execute(_f.insert().values(account=account, source=source, at=now))
+            )
+            self._bound(conn, now)
+        return Attempt(failure_id, account, source)
+
+    def succeeded(self, conn: Connection, attempt: Attempt) -> None:
+        """A right password (inside the write transaction that opens the session): the try
+        was no failure, and the account's count from this source starts again. The source's
+        count keeps the pair's earlier failures: one good account must not whitewash a spray
+        of others."""
+        conn.execute(delete(_f).where(_f.c.id == attempt.failure_id))
+        conn.execute(
+            update(_f)
+            .where(_f.c.account == attempt.account, _f.c.source == attempt.source)
+            .values(account=None)
+        )
+
+    # --- counting -------------------------------------------------------------------------
+
+    def refusal(self, conn: Connection, account: str, source: str, now: datetime) -> Refusal | None:
         """Why a sign-in of ``account`` from ``source`` is not tried now, if it is not."""
-        wait = self.source.retry_after(source, now)
+        account, source = self.key(account, source)
+        wait = self._wait(
+            conn, _f.c.source == source, self.max_source_failures, self.source_window, now
+        )
         if wait is not None:
             return Refusal(wait, per_source=True)
-        wait = self.pair.retry_after((account, source), now)
+        pair = and_(_f.c.account == account, _f.c.source == source)
+        wait = self._wait(conn, pair, self.max_failures, self.window, now)
         if wait is not None:
             return Refusal(wait, per_source=False)
         return None
 
-    def record_failure(self, account: str, source: str, now: datetime) -> None:
-        self.pair.record_failure((account, source), now)
-        self.source.record_failure(source, now)
+    def _wait(
+        self,
+        conn: Connection,
+        key: ColumnElement[bool],
+        limit: int,
+        window: timedelta,
+        now: datetime,
+    ) -> int | None:
+        """Seconds until the key's failures within ``window`` are fewer than ``limit``."""
+        recent = and_(key, _f.c.at > now - window)
+        count = conn.scalar(select(func.count()).select_from(_f).where(recent)) or 0
+        if count < limit:
+            return None
+        # the lock ends when the failure that keeps the count at the limit leaves the window
+        freeing = conn.scalar(
+            select(_f.c.at).where(recent).order_by(_f.c.at, _f.c.id).offset(count - limit).limit(1)
+        )
+        assert freeing is not None
+        return _seconds(freeing + window - now)
 
-    def record_success(self, account: str, source: str) -> None:
-        """A right password resets this account's count from this source (not the source's:
-        one good account must not whitewash a spray of others)."""
-        self.pair.reset((account, source))
+    def failures(self, conn: Connection) -> int:
+        """The rows kept (tests: the table stays bounded)."""
+        return conn.scalar(select(func.count()).select_from(_f)) or 0
+
+    def _bound(self, conn: Connection, now: datetime) -> None:
+        """Forget the failures older than both windows; past :attr:`max_rows`, also every
+        failure that keeps no key locked out (a key locked out stays locked out)."""
+        conn.execute(delete(_f).where(_f.c.at <= now - max(self.window, self.source_window)))
+        if self.failures(conn) <= self.max_rows:
+            return
+        other = _f.alias("other")
+        locked_source = (
+            select(other.c.source)
+            .where(other.c.at > now - self.source_window)
+            .group_by(other.c.source)
+            .having(func.count() >= self.max_source_failures)
+        )
+        pair_count = (
+            select(func.count())
+            .select_from(other)
+            .where(
+                other.c.account == _f.c.account,
+                other.c.source == _f.c.source,
+                other.c.at > now - self.window,
+            )
+            .scalar_subquery()
+        )
+        conn.execute(
+            delete(_f).where(
+                _f.c.source.not_in(locked_source),
+                or_(_f.c.account.is_(None), pair_count < self.max_failures),
+            )
+        )

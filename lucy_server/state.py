@@ -1,5 +1,7 @@
-"""What every request can reach: the engine, the clock, the token lifetime, the login limits,
-and this server instance (see :mod:`lucy_server.instances`)."""
+"""What every request can reach: the engine, the clock, the token lifetime, the login limits
+(kept in the database, see :mod:`lucy_server.ratelimit`), and this server instance (see
+:mod:`lucy_server.instances`). Nothing here holds state that another worker would need: see
+docs/reliability.md, "Several workers"."""
 
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ class ServerState:
     engine: Engine
     clock: Callable[[], datetime] = utc_now
     token_ttl: timedelta = timedelta(hours=12)
-    limiter: LoginLimits = field(default_factory=LoginLimits)
     instance: Instance = field(default_factory=this_process)
     peppol_settings: PeppolSettings = field(default_factory=PeppolSettings)
     peppol: PeppolService = field(init=False)
+    limiter: LoginLimits = field(init=False)  # in the database: shared by every worker
 
     def __post_init__(self) -> None:
+        self.limiter = LoginLimits(self.engine)
         self.peppol = PeppolService(self.engine, self.peppol_settings, self.clock)
 
     def now(self) -> datetime:

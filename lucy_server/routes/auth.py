@@ -8,6 +8,7 @@ from sqlalchemy import update
 from lucy_server import db
 from lucy_server.auth import CurrentStaff, find_staff, open_session, staff_models
 from lucy_server.errors import ApiError
+from lucy_server.ratelimit import Refusal
 from lucy_server.responses import errors
 from lucy_server.security import burn_verification_time, verify_password
 from lucy_server.state import get_state
@@ -30,10 +31,10 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     now = state.now()
     account = email_key(body.email)
     source = source_address(request)
-    refusal = state.limiter.refusal(account, source, now)
-    if refusal is not None:
-        wait = refusal.retry_after
-        what = "from your network address" if refusal.per_source else "for this account"
+    attempt = state.limiter.attempt(account, source, now)  # counted as a failure until...
+    if isinstance(attempt, Refusal):
+        wait = attempt.retry_after
+        what = "from your network address" if attempt.per_source else "for this account"
         raise ApiError(
             429,
             "too_many_attempts",
@@ -49,10 +50,9 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     else:
         ok = verify_password(body.password, row.password_hash)
     if not ok or row is None:
-        state.limiter.record_failure(account, source, now)
         raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
-    state.limiter.record_success(account, source)
     with db.write_tx(state.engine) as conn:
+        state.limiter.succeeded(conn, attempt)  # ...the session opens in this transaction
         token, expires_at = open_session(conn, row.id, now, state.token_ttl)
         staff = staff_models(conn, [row.id])[0]
     return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)

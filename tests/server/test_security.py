@@ -10,6 +10,7 @@ tests/tui/test_sign_in.py).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -25,8 +26,9 @@ from sqlalchemy import event, select
 
 from lucy_server import auth as server_auth
 from lucy_server import db, security
+from lucy_server.app import create_app
 from lucy_server.cli import DEFAULT_HOST, _parser, main
-from lucy_server.ratelimit import MAX_SOURCE_FAILURES, LoginLimiter
+from lucy_server.ratelimit import MAX_SOURCE_FAILURES, Attempt, LoginLimits, Refusal
 from lucy_server.seed import STAFF
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import RateLimitedError, UnauthorizedError
@@ -275,20 +277,25 @@ async def test_unknown_accounts_are_limited_alike_so_the_limit_reveals_nothing(
     assert answers[ADMIN] == answers["nobody@demo-firm.be"] == [401] * 5 + [429]
 
 
-def test_a_spray_of_other_names_does_not_lift_a_lock_out() -> None:
-    limiter = LoginLimiter(max_failures=5, window=timedelta(minutes=1), max_accounts=50)
+def test_a_spray_of_other_names_does_not_lift_a_lock_out(server_app: FastAPI) -> None:
+    engine = server_app.state.lucy.engine
+    limits = LoginLimits(engine, max_rows=50)
     now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     for _ in range(5):
-        limiter.record_failure("admin@demo-firm.be", now)
-    limiter.record_failure("employee@demo-firm.be", now)
-    for number in range(500):  # far more names than the limiter keeps
-        limiter.record_failure(f"spray-{number}@example.com", now)
-    assert limiter.retry_after("admin@demo-firm.be", now) == 60
-    assert len(limiter._failures) <= 51  # memory stays bounded
+        assert isinstance(limits.attempt("admin@demo-firm.be", "203.0.113.1", now), Attempt)
+    limits.attempt("employee@demo-firm.be", "203.0.113.1", now)
+    for number in range(200):  # far more names, from as many addresses, than the table keeps
+        limits.attempt(f"spray-{number}@example.com", f"198.51.100.{number}", now)
+    assert limits.attempt("admin@demo-firm.be", "203.0.113.1", now) == Refusal(60, False)
+    with db.read_tx(engine) as conn:
+        assert limits.failures(conn) <= 51  # the table stays bounded
     later = now + timedelta(minutes=2)
     for number in range(60):  # old failures are what goes first
-        limiter.record_failure(f"later-{number}@example.com", later)
-    assert limiter.retry_after("admin@demo-firm.be", later) is None
+        limits.attempt(f"later-{number}@example.com", f"192.0.2.{number}", later)
+    assert isinstance(limits.attempt("admin@demo-firm.be", "203.0.113.1", later), Attempt)
+    limits.attempt("admin@demo-firm.be", "203.0.113.1", later + timedelta(minutes=6))
+    with db.read_tx(engine) as conn:
+        assert limits.failures(conn) == 1  # older than both windows: gone
 
 
 # --- where the server listens -----------------------------------------------------------------
@@ -361,6 +368,53 @@ async def test_spraying_accounts_from_one_address_is_limited_per_address(
         assert "from your network address" in caught.value.message
     async with typed_from(server_app, "198.51.100.21") as elsewhere:
         assert (await elsewhere.login(EMPLOYEE, PASSWORD)).staff.email == EMPLOYEE
+
+
+async def test_two_workers_over_one_database_share_the_limit(
+    seeded_db: Path | str, clock: FakeClock
+) -> None:
+    """Two apps over one database are two workers (``lucy-server serve --workers 2``): the
+    failures counted by one lock the account out at the other too."""
+    first, second = create_app(seeded_db, clock=clock), create_app(seeded_db, clock=clock)
+    try:
+        async with (
+            typed_from(first, "203.0.113.30") as one,
+            typed_from(second, "203.0.113.30") as other,
+        ):
+            for worker in (one, other, one, other, one):
+                with pytest.raises(UnauthorizedError):
+                    await worker.login(ADMIN, WRONG)
+            for worker in (one, other):
+                with pytest.raises(RateLimitedError) as caught:
+                    await worker.login(ADMIN, PASSWORD)
+                assert caught.value.message.endswith("try again in 60 s")
+            clock.advance(seconds=60)
+            assert (await other.login(ADMIN, PASSWORD)).staff.email == ADMIN
+    finally:
+        for app in (first, second):
+            app.state.lucy.engine.dispose()
+
+
+async def test_concurrent_tries_at_two_workers_never_let_a_sixth_through(
+    seeded_db: Path | str, clock: FakeClock
+) -> None:
+    """Each try is let through and counted in one write transaction: 12 wrong passwords at
+    once, shared by two workers, reach the password check 5 times, the other 7 wait."""
+    apps = [create_app(seeded_db, clock=clock) for _ in range(2)]
+
+    async def guess(app: FastAPI) -> int:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("203.0.113.31", 40000)),
+            base_url="http://lucy.test",
+        ) as raw:
+            return (await login(raw, EMPLOYEE, WRONG)).status_code
+
+    try:
+        answers = await asyncio.gather(*(guess(apps[n % 2]) for n in range(12)))
+    finally:
+        for app in apps:
+            app.state.lucy.engine.dispose()
+    assert sorted(answers) == [401] * 5 + [429] * 7
 
 
 def test_the_address_behind_a_proxy_is_taken_from_the_proxy_only_when_told(
