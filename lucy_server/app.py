@@ -13,6 +13,7 @@ from lucy_server import db, idempotency, instances, openapi
 from lucy_server.catalogue import install_catalogue
 from lucy_server.errors import install_error_handlers
 from lucy_server.limits import BodySizeLimitMiddleware
+from lucy_server.migrations import check_current
 from lucy_server.peppol.service import backfill_lookups
 from lucy_server.peppol.settings import PeppolSettings
 from lucy_server.query import only_declared_query_parameters
@@ -43,14 +44,17 @@ def create_app(
 ) -> FastAPI:
     """The API over ``database`` (an Engine, a SQLAlchemy URL or a SQLite file path).
 
-    The schema and the integrations catalogue are created here, not in a lifespan handler,
-    so the app works under ``httpx.ASGITransport`` (which runs no lifespan).
+    The database must be migrated to the newest schema (``lucy-server migrate``,
+    :func:`lucy_server.migrations.migrate`): raises
+    :class:`~lucy_server.migrations.SchemaNotCurrent` otherwise, and changes no schema
+    itself. The integrations catalogue is installed here, not in a lifespan handler, so
+    the app works under ``httpx.ASGITransport`` (which runs no lifespan).
 
     ``peppol_settings``: how clients are looked up on the Peppol network; None: not at all (the
     stored results only; ``lucy-server serve`` reads the settings from the environment).
     """
     engine = database if isinstance(database, Engine) else db.make_engine(database)
-    db.create_schema(engine)
+    check_current(engine)
     with db.write_tx(engine) as conn:
         install_catalogue(conn)
         backfill_lookups(conn)

@@ -1,4 +1,5 @@
-"""``lucy-server``: seed a demo firm, or serve the reference backend over HTTP."""
+"""``lucy-server``: seed a demo firm, migrate a database's schema, or serve the reference
+backend over HTTP."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
@@ -38,12 +39,22 @@ def _parser() -> argparse.ArgumentParser:
         help="the demo's 'today' as YYYY-MM-DD (default: the real date)",
     )
 
-    serve = commands.add_parser("serve", help="serve the API over HTTP with uvicorn")
+    migrate = commands.add_parser(
+        "migrate",
+        help="upgrade the database's schema to this version's (back the database up first)",
+    )
+    migrate.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
+
+    serve = commands.add_parser(
+        "serve", help="serve the API over HTTP with uvicorn (the database must be migrated)"
+    )
     serve.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind ({DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     serve.add_argument(
-        "--demo", action="store_true", help="seed the default demo firm if the database is empty"
+        "--demo",
+        action="store_true",
+        help="migrate and seed the default demo firm if the database is empty",
     )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
     serve.add_argument(
@@ -121,11 +132,37 @@ def peppol_settings(args: argparse.Namespace) -> PeppolSettings:
 
 
 def _is_empty(engine: Engine) -> bool:
+    """No firm in it: no schema yet, or no staff (changes nothing)."""
     from lucy_server import db
+    from lucy_server.migrations import schema_status
 
-    db.create_schema(engine)
+    if schema_status(engine).empty:
+        return True
     with db.read_tx(engine) as conn:
+        if not inspect(conn).has_table(db.staff.name):
+            return False  # not a database of ours
         return not conn.scalar(select(func.count()).select_from(db.staff))
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
+    from lucy_server.db import make_engine
+    from lucy_server.migrations import migrate
+
+    engine = make_engine(args.db)
+    try:
+        done = migrate(engine)
+    except CommandError as exc:  # e.g. a revision of a newer version of Lucy
+        print(f"lucy-server: {args.db}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if done.changed:
+        print(f"Migrated {args.db} from {done.before.describe()} to {done.after}.")
+    else:
+        print(f"{args.db} is at {done.after}, the newest schema: nothing to do.")
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -155,6 +192,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from lucy_server.app import create_app
     from lucy_server.db import make_engine
+    from lucy_server.migrations import SchemaNotCurrent, check_current
     from lucy_server.peppol.settings import SettingError
     from lucy_server.seed import seed_demo
 
@@ -165,8 +203,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(args.db)
     if args.demo and _is_empty(engine):
-        firm = seed_demo(engine)
+        firm = seed_demo(engine)  # migrates the empty database first
         print(f"Seeded the demo firm ({firm.clients} clients) into {args.db}.", flush=True)
+    try:
+        check_current(engine, args.db)
+    except SchemaNotCurrent as exc:
+        print(f"lucy-server: {exc}", file=sys.stderr)
+        return 1
     app = create_app(engine, peppol_settings=peppol)
     print(peppol.describe(), flush=True)
     if peppol.lookup and not peppol.own_smp:
@@ -196,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "seed":
         return _seed(args)
+    if args.command == "migrate":
+        return _migrate(args)
     return _serve(args)
 
 

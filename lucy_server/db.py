@@ -28,17 +28,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     create_engine,
     event,
-    inspect,
-    select,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import DateTime, TypeDecorator
-
-from lucy_tui.api.folding import fold
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -115,7 +110,7 @@ clients = Table(
     Column("trial_ends_on", Date),
     Column("hidden", Boolean, nullable=False, default=False),
     Column("contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
-    # no longer written: merged into contact_id at start (upgrade_data); kept because
+    # no longer written: merged into contact_id (migration 0001's upgrade_data); kept because
     # SQLite cannot drop a column that references another table
     Column("client_contact_id", ForeignKey("staff.id", ondelete="SET NULL")),
     Column("street", String(200), nullable=False, default=""),
@@ -128,7 +123,7 @@ clients = Table(
     Column("activated_at", UTCDateTime),
     # summary columns kept in sync by the endpoints that change their source
     Column("inbox_count", Integer, nullable=False, default=0),
-    # added after the first release (upgrade_schema fills it in): the Failed documents
+    # added after the first release (migration 0001 fills it in): the Failed documents
     Column("failed_count", Integer, default=0),
     Column("peppol_sending", Boolean, nullable=False, default=False),
     Column("peppol_receiving", Boolean, nullable=False, default=False),
@@ -357,7 +352,7 @@ idempotency_records = Table(
     Column("content_type", String(100)),
     Column("headers", Text),  # JSON object of replayed headers (ETag, Location)
     Column("body", LargeBinary),
-    # added after the first release (see upgrade_schema): the request's sha256 fingerprint
+    # added after the first release (see migration 0001): the request's sha256 fingerprint
     # (method, path, staff, body) and the server instance that claimed the key
     Column("fingerprint", String(64)),
     Column("instance_id", String(32)),
@@ -392,22 +387,6 @@ login_failures = Table(
     Index("ix_login_failures_account", "account", "source", "at"),
     Index("ix_login_failures_at", "at"),
 )
-
-# Columns added to existing tables since the first release, nullable so that old rows stay
-# valid: databases made by earlier versions (the embedded demo firm in the user's data dir)
-# get them at start-up (no migration framework yet; this list is its stand-in).
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "idempotency_records": ("fingerprint", "instance_id"),
-    "clients": ("failed_count",),
-}
-# What an added column holds in the rows that existed before it (SQL run once, when added).
-BACKFILLS: dict[tuple[str, str], str] = {
-    ("clients", "failed_count"): (
-        "UPDATE clients SET failed_count = (SELECT count(*) FROM documents "
-        "WHERE documents.client_id = clients.id AND documents.status = 'failed')"
-    ),
-}
-
 
 # --- engine -------------------------------------------------------------------------------
 
@@ -476,89 +455,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
-    upgrade_schema(engine)
-    upgrade_data(engine)
+    """Bring the database's schema to the newest migration (what this did in place before
+    the migrations: kept for its callers; see :func:`lucy_server.migrations.ensure_current`)."""
+    from lucy_server.migrations import ensure_current
 
-
-def upgrade_data(engine: Engine) -> None:
-    """Bring the data of an older database to today's rules; does nothing the second time.
-
-    - One contact person (issue 11): the client-facing contact, where one was set, becomes
-      the client's contact (``contact_id``, the list's column); ``client_contact_id`` is no
-      longer written and is emptied here.
-    - Names sort without accents or case (``folding.fold``): ``sort_name`` made again
-      where an older version casefolded only.
-    """
-    with write_tx(engine) as conn:
-        conn.execute(
-            clients.update()
-            .where(clients.c.client_contact_id.is_not(None))
-            .values(
-                contact_id=clients.c.client_contact_id,
-                client_contact_id=None,
-                version=clients.c.version + 1,
-            )
-        )
-        # Only a name with a character outside printable ASCII can have a stale key (for
-        # ASCII, casefold is fold): SQLite finds those in the index-free scan itself, so a
-        # start of a 50,000-client firm does not read and fold every name (78 ms).
-        candidates = select(clients.c.id, clients.c.name, clients.c.sort_name)
-        if engine.dialect.name == "sqlite":
-            candidates = candidates.where(clients.c.name.op("GLOB")("*[^ -~]*"))
-        stale = [
-            {"row_id": row.id, "key": key}
-            for row in conn.execute(candidates)
-            if row.sort_name != (key := fold(row.name))
-        ]
-        if stale:
-            conn.execute(
-                clients.update()
-                .where(clients.c.id == bindparam("row_id"))
-                .values(sort_name=bindparam("key")),
-                stale,
-            )
-
-
-def upgrade_schema(engine: Engine) -> None:
-    """Add the columns of :data:`ADDED_COLUMNS` that an older database lacks.
-
-    Looked at again inside the write transaction, so two servers starting at once over one
-    database do not both add a column."""
-
-    def missing(conn: Connection, table_name: str) -> list[str]:
-        present = {column["name"] for column in inspect(conn).get_columns(table_name)}
-        return [name for name in ADDED_COLUMNS[table_name] if name not in present]
-
-    def missing_indexes(conn: Connection) -> list[Index]:
-        found = {
-            index["name"]
-            for table in metadata.sorted_tables
-            for index in inspect(conn).get_indexes(table.name)
-        }
-        return [
-            index
-            for table in metadata.sorted_tables
-            for index in table.indexes
-            if index.name not in found
-        ]
-
-    with engine.connect() as conn:
-        todo = [name for name in ADDED_COLUMNS if missing(conn, name)]
-        indexes_todo = bool(missing_indexes(conn))
-    for table_name in todo:
-        table = metadata.tables[table_name]
-        with write_tx(engine) as conn:
-            for name in missing(conn, table_name):
-                kind = table.c[name].type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f'ALTER TABLE {table_name} ADD COLUMN "{name}" {kind}')
-                backfill = BACKFILLS.get((table_name, name))
-                if backfill:
-                    conn.exec_driver_sql(backfill)
-    if indexes_todo:  # indexes added to tables that already existed
-        with write_tx(engine) as conn:
-            for index in missing_indexes(conn):
-                index.create(conn)
+    ensure_current(engine)
 
 
 @contextmanager

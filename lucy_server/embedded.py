@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from lucy_server import db
 from lucy_server.app import create_app
 from lucy_server.auth import open_session
+from lucy_server.migrations import ensure_current
 from lucy_server.peppol.settings import PeppolSettings, SettingError
 from lucy_server.seed import seed_demo
 
@@ -38,8 +39,7 @@ def ensure_demo_firm(database: Path) -> bool:
     for leftover in database.parent.glob(f"{seeding.name}*"):
         leftover.unlink()
     engine = db.make_engine(seeding)
-    db.create_schema(engine)
-    seed_demo(engine)
+    seed_demo(engine)  # migrates the new file first
     engine.dispose()
     os.replace(seeding, database)
     return True
@@ -53,6 +53,9 @@ def open_demo(database: Path, email: str) -> tuple[FastAPI, str, bool]:
     """
     created = ensure_demo_firm(database)
     engine = db.make_engine(database)
+    # a firm left by an earlier version of the app gets the newest schema; one that has it
+    # costs a query (no Alembic import)
+    ensure_current(engine)
     app = create_app(engine, peppol_settings=embedded_peppol_settings())
     return app, demo_session(engine, email), created
 

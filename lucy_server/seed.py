@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from lucy_server import db, denorm
 from lucy_server.catalogue import ACCOUNTING_IDS, BY_ID, DESTINATION_IDS, install_catalogue
 from lucy_server.delivery import NO_PACKAGE_REASON, NO_TYPE_REASON
+from lucy_server.migrations import ensure_current
 from lucy_server.security import hash_password
 from lucy_tui.api import validation
 from lucy_tui.api.folding import fold
@@ -1085,7 +1086,7 @@ def seed_demo(
     now = _now_of(today)
     rng = random.Random(seed)
     lean = clients > LEAN_ABOVE
-    db.create_schema(engine)
+    ensure_current(engine)  # migrates an empty database to the newest schema
     firm = DemoFirm(clients=clients)
     with db.write_tx(engine) as conn:
         install_catalogue(conn)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from lucy_server import db
 from lucy_server.app import create_app
+from lucy_server.migrations import migrate
 from lucy_server.seed import add_documents
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import ValidationError
@@ -265,7 +266,10 @@ def test_an_older_database_gets_its_failed_counts(seeded_template: SeededFirm, t
     with sqlite3.connect(path) as conn:
         conn.execute("DROP INDEX ix_documents_status_id")
         conn.execute("ALTER TABLE clients DROP COLUMN failed_count")
-    app = create_app(path)
+        conn.execute("DROP TABLE alembic_version")  # made before the migrations
+    engine = db.make_engine(path)
+    migrate(engine)  # adopted by migration 0001, which adds the column and fills it in
+    app = create_app(engine)
     assert failed_in_database(app)
     with db.read_tx(engine_of(app)) as conn:
         counts = dict(conn.execute(select(db.clients.c.id, db.clients.c.failed_count)).all())

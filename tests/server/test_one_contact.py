@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lucy_server import db
 from lucy_server.app import create_app
+from lucy_server.migrations import migrate
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.folding import fold
 from lucy_tui.api.models import ClientCreate
@@ -22,8 +23,9 @@ from .conftest import ADMIN, _typed, issue_token
 
 
 def old_database(path: Path) -> dict[str, tuple[int | None, int | None]]:
-    """Make the seeded copy look as an earlier version left it: two contact fields, names
-    sorted by casefold only. Returns the (contact_id, client_contact_id) set per client."""
+    """Make the seeded copy look as an earlier version (before the migrations) left it: two
+    contact fields, names sorted by casefold only, no alembic_version. Returns the
+    (contact_id, client_contact_id) set per client."""
     two_fields = {1: (1, 2), 2: (3, None), 3: (None, 4), 4: (None, None), 5: (2, 2)}
     connection = sqlite3.connect(path)
     with connection:
@@ -36,6 +38,7 @@ def old_database(path: Path) -> dict[str, tuple[int | None, int | None]]:
             "UPDATE clients SET name = ?, sort_name = ? WHERE id = 6",
             ("Électricité Dubois", "électricité dubois"),
         )
+        connection.execute("DROP TABLE alembic_version")
     connection.close()
     return two_fields
 
@@ -44,7 +47,9 @@ async def test_an_older_database_keeps_every_contact_and_sorts_by_the_new_key(
     seeded_db: Path, clock: FakeClock
 ) -> None:
     two_fields = old_database(seeded_db)
-    app = create_app(seeded_db, clock=clock)  # upgrades the data at start
+    engine = db.make_engine(seeded_db)
+    assert migrate(engine).before.revision is None  # adopted: the data upgraded (0001)
+    app = create_app(engine, clock=clock)
     async with _typed(app, issue_token(app, ADMIN)) as admin:
         rows = {c.id: c for c in (await admin.clients_page(1, 500)).items}
         for client_id, (contact, client_facing) in two_fields.items():
@@ -66,7 +71,8 @@ async def test_an_older_database_keeps_every_contact_and_sorts_by_the_new_key(
             is None
         )
     versions = {c.id: c.version for c in rows.values()}
-    again = create_app(seeded_db, clock=clock)  # a second start changes nothing more
+    assert not migrate(engine).changed  # a second migrate changes nothing more
+    again = create_app(seeded_db, clock=clock)
     async with _typed(again, issue_token(again, ADMIN)) as admin:
         assert {c.id: c.version for c in (await admin.clients_page(1, 500)).items} == versions
     app.state.lucy.engine.dispose()

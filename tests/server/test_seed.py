@@ -170,8 +170,10 @@ def test_fifty_thousand_clients_take_seconds(tmp_path: Path) -> None:
 
 def test_in_memory_database() -> None:
     from lucy_server.app import create_app
+    from lucy_server.migrations import migrate
 
     engine = make_engine("sqlite://")
+    migrate(engine)  # the one connection of an in-memory database: migrated, then served
     create_app(engine)
     firm = seed_demo(engine, clients=4, today=SEED_TODAY)
     with db.read_tx(engine) as conn:

@@ -80,12 +80,13 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo firm, seeded once per run for a fixed day; tests copy it."""
-    from lucy_server.db import create_schema, make_engine
+    from lucy_server.db import make_engine
+    from lucy_server.migrations import migrate
     from lucy_server.seed import seed_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(path)
-    create_schema(engine)
+    migrate(engine)
     seed_demo(engine, today=TODAY)
     engine.dispose()
     return path
