@@ -1,15 +1,22 @@
-"""The lucy-tui application: connection, session, screens, and the shared error handling."""
+"""The lucy-tui application: connection, session, screens, and the shared error handling.
+
+First rows fast: this module and what it imports at the top draw the client list (the
+last session's rows, when there are any) without httpx or pydantic; the API client, the
+wire models and, embedded, the in-process server are imported in a thread once the
+screen is drawn (``connect``). tests/tui/test_first_paint.py keeps it so.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 from collections.abc import Iterable
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -17,7 +24,6 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import (
     LucyError,
     RateLimitedError,
@@ -25,7 +31,6 @@ from lucy_tui.api.errors import (
     UnauthorizedError,
     UnreachableError,
 )
-from lucy_tui.api.models import LoginResponse
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
 from lucy_tui.clients.store import ClientStore
 from lucy_tui.context import RETRY_HINT, Context
@@ -42,6 +47,12 @@ from lucy_tui.messages import (
 from lucy_tui.safe_text import printable
 from lucy_tui.screens.dashboard import DashboardScreen
 from lucy_tui.session import CurrentSession, Session
+
+if TYPE_CHECKING:  # httpx and pydantic: imported once the screen is drawn
+    import httpx
+
+    from lucy_tui.api.client import LucyClient
+    from lucy_tui.api.models import LoginResponse
 
 CSS_FILE = str(files("lucy_tui.styles").joinpath("app.tcss"))
 
@@ -84,10 +95,9 @@ class LucyApp(App[None]):
         self._signing_in = False
         self._undone: list[str] = []  # what a lost session prevented, told after signing in
         self._client: LucyClient | None = None
-        # Embedded only: the demo database sits in the same data dir anyway.
-        self.snapshot = (
-            ListSnapshot(data_dir, "embedded", DEMO_LOGINS[role]) if self.embedded else None
-        )
+        # The last session's first rows, per server and user (see on_mount and _begin).
+        self.snapshot: ListSnapshot | None = None
+        self._painted = asyncio.Event()  # the first screen is drawn: connect may import
 
     # --- session ------------------------------------------------------------------------
 
@@ -116,6 +126,10 @@ class LucyApp(App[None]):
             self.set_keymap(self.settings.keys)
         if self.settings.notice:
             self.notify(self.settings.notice, severity="warning", timeout=10)
+        # Paint first: the list of the last session of whoever signed in last here (read
+        # without httpx or pydantic), then connect once the screen is drawn.
+        user = DEMO_LOGINS[self.role] if self.embedded else last_user(self.data_dir, self.server)
+        self.snapshot = ListSnapshot(self.data_dir, self.server, user) if user else None
         snapshot = self.snapshot.load() if self.snapshot is not None else []
         if self.snapshot is not None and self.snapshot.notice:
             self.notify(self.snapshot.notice, severity="warning", timeout=10)
@@ -123,17 +137,32 @@ class LucyApp(App[None]):
         self.clients.subscribe(dashboard)
         self.install_screen(dashboard, "dashboard")
         self.push_screen("dashboard")
+        self.call_after_refresh(self._painted.set)
         self.connect()
+
+    @property
+    def server(self) -> str:
+        """What sessions, tokens, favourites and list snapshots are kept under."""
+        return self.server_url or "embedded"
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        """Reach the backend and sign in (asking for a password if needed); then load."""
+        """Reach the backend and sign in (asking for a password if needed); then load.
+
+        Not before the first screen is drawn: connecting imports httpx and pydantic (and,
+        embedded, the in-process server), which the first paint does without.
+        """
+        await self._painted.wait()
         self.dashboard.show_status("Connecting…")
         if self.embedded:
             self._begin(await self._open_embedded())
             return
         assert self.server_url is not None
         server = self.server_url
+        # httpx and pydantic: in a thread, so the screen already drawn stays live meanwhile
+        await asyncio.to_thread(importlib.import_module, "lucy_tui.api.client")
+        from lucy_tui.api.client import LucyClient
+
         client = self._client = LucyClient(server, transport=self.transport)
         email = last_user(self.data_dir, server)
         if email or self.tokens.env_token:
@@ -168,6 +197,12 @@ class LucyApp(App[None]):
                 f"Signed in as {who} on {session.server}. "
                 "Sign out or switch server: ctrl+p, Session."
             )
+        snapshot = ListSnapshot(self.data_dir, session.server, session.staff.email)
+        if self.snapshot is None or snapshot.path != self.snapshot.path:
+            self.dashboard.drop_last_session()  # another user's rows: not under this name
+        self.snapshot = self.dashboard.snapshot_store = snapshot
+        if not self.embedded:  # whose list to paint at the next start (LUCY_TOKEN too)
+            await asyncio.to_thread(self._remember_user, session.server, session.staff.email)
         self.favourites = FavouritesStore(self.data_dir, session.server, session.staff.email)
         favourites = await asyncio.to_thread(self.favourites.load)
         if self.favourites.notice:
@@ -225,6 +260,11 @@ class LucyApp(App[None]):
                 severity="warning",
                 timeout=10,
             )
+
+    def _remember_user(self, server: str, email: str) -> None:
+        with contextlib.suppress(OSError):  # only a head start for next time
+            if last_user(self.data_dir, server) != email:
+                remember_user(self.data_dir, server, email)
 
     def session_expired(self, undone: str | None = None) -> None:
         """The server no longer accepts the token: sign in again, then carry on where we were.
@@ -290,6 +330,9 @@ class LucyApp(App[None]):
             await asyncio.to_thread(self.tokens.delete, server, email)
         except OSError as exc:
             told += f" The stored token could not be removed: {exc.strerror or exc}."
+        with contextlib.suppress(OSError):  # nor their list, painted at the next start
+            await asyncio.to_thread(ListSnapshot(self.data_dir, server, email).forget)
+        self.snapshot = None
         self._tell_token_notice()
         await self._start_over()
         await session.client.aclose()
@@ -321,7 +364,7 @@ class LucyApp(App[None]):
         ``url``: its stored session, or its sign-in."""
         previous = self.sessions.current if self.sessions.active else None
         self.server_url = url
-        self.snapshot = None  # the list snapshot is the embedded demo's only
+        self.snapshot = None  # the next server's is known once signed in there
         await self._start_over()
         if previous is not None:
             await previous.client.aclose()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import LucyError
+
+if TYPE_CHECKING:
+    from lucy_tui.api.client import LucyClient
 
 EMBEDDED_BASE_URL = "http://embedded.lucy"
 DEMO_DB = "demo.db"
@@ -39,6 +42,7 @@ def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool, 
     from sqlalchemy.exc import OperationalError
 
     from lucy_server.embedded import demo_session, open_demo
+    from lucy_tui.api.client import LucyClient
 
     database = embedded_database(data_dir)
     try:

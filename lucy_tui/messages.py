@@ -19,11 +19,14 @@ Messages are dataclasses: their fields are what they carry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from lucy_tui.api.errors import LucyError
-from lucy_tui.api.models import ClientDetail, ClientDocumentCounts, ClientSummary
+
+if TYPE_CHECKING:  # pydantic: not imported before the list's first paint
+    from lucy_tui.api.models import ClientDetail, ClientDocumentCounts, ClientSummary
 
 
 @dataclass

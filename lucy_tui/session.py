@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import UnreachableError
-from lucy_tui.api.models import Staff
+
+if TYPE_CHECKING:  # httpx and pydantic: imported once the first rows are drawn
+    from lucy_tui.api.client import LucyClient
+    from lucy_tui.api.models import Staff
 
 
 @dataclass

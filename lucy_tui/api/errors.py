@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lucy_tui.api.models import FieldError
-
 
 class LucyError(Exception):
     """Any failure of a call to the Lucy API."""
@@ -34,6 +32,8 @@ class LucyError(Exception):
     @property
     def field_errors(self) -> dict[str, str]:
         """Field path -> message, when the server named the fields concerned (422, 409)."""
+        from lucy_tui.api.models import FieldError  # pydantic: not needed to start the app
+
         errors: dict[str, str] = {}
         if isinstance(self.details, list):
             for item in self.details:

@@ -23,6 +23,10 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from lucy_tui.api import validation
+from lucy_tui.api.enums import PEPPOL_STATE_LABELS as PEPPOL_STATE_LABELS
+from lucy_tui.api.enums import ClientStatus as ClientStatus
+from lucy_tui.api.enums import PeppolLookupState as PeppolLookupState
+from lucy_tui.api.enums import Plan as Plan
 
 MAX_ALLOWED_SENDERS = 100
 MAX_PAGE_SIZE = 500
@@ -78,61 +82,8 @@ class Role(StrEnum):
     EMPLOYEE = "employee"
 
 
-class ClientStatus(StrEnum):
-    CREATED = "created"
-    INVITED = "invited"
-    ACTIVE = "active"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-
-class Plan(StrEnum):
-    TRIAL = "trial"
-    INBOX = "inbox"
-    BILLING = "billing"
-    BUSINESS = "business"
-    BUSINESS_PRO = "business_pro"
-
-    @property
-    def label(self) -> str:
-        return _PLAN_LABELS[self]
-
-    @property
-    def has_banking(self) -> bool:
-        """Codabox banking comes with Business Pro; a trial runs on Business Pro features."""
-        return self in (Plan.TRIAL, Plan.BUSINESS_PRO)
-
-
-_PLAN_LABELS = {
-    Plan.TRIAL: "Trial",
-    Plan.INBOX: "Lucy Inbox",
-    Plan.BILLING: "Lucy Billing",
-    Plan.BUSINESS: "Lucy Business",
-    Plan.BUSINESS_PRO: "Lucy Business Pro",
-}
-
-
-class PeppolLookupState(StrEnum):
-    UNCHECKED = "unchecked"
-    REGISTERED_HERE = "registered_here"
-    REGISTERED_ELSEWHERE = "registered_elsewhere"
-    NOT_REGISTERED = "not_registered"
-    LOOKUP_FAILED = "lookup_failed"
-
-    @property
-    def label(self) -> str:
-        return PEPPOL_STATE_LABELS[self]
-
-
-PEPPOL_STATE_LABELS = {
-    PeppolLookupState.UNCHECKED: "Not checked yet",
-    PeppolLookupState.REGISTERED_HERE: "Registered here",
-    PeppolLookupState.REGISTERED_ELSEWHERE: "Registered elsewhere",
-    PeppolLookupState.NOT_REGISTERED: "Not registered",
-    PeppolLookupState.LOOKUP_FAILED: "Check failed",
-}
+# ClientStatus, Plan and PeppolLookupState live in api.enums (no pydantic there), so
+# that the client list's first paint needs no pydantic; they are part of this contract.
 
 
 class DocumentStatus(StrEnum):

@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 
+from lucy_tui.api.enums import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.api.folding import fold
-from lucy_tui.api.models import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.clients.rows import ClientRow
 
 Predicate = Callable[[ClientRow], bool]

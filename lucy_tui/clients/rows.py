@@ -7,15 +7,18 @@ and sort in milliseconds and cost little memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lucy_tui.api.enums import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.api.folding import fold
-from lucy_tui.api.models import ClientStatus, ClientSummary, PeppolLookupState, Plan
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
+
+if TYPE_CHECKING:  # pydantic: the list is drawn before it is imported
+    from lucy_tui.api.models import ClientSummary
 
 TRIAL_SOON_DAYS = 7  # a trial ending within this many days stands out
 
@@ -53,6 +56,29 @@ def _short_integrations(names: list[str]) -> str:
     return ", ".join(names)
 
 
+_MISSING: Any = object()
+
+
+def _wire(data: Mapping[str, Any], name: str, kind: type, default: Any = _MISSING) -> Any:
+    """``data[name]`` when it is a ``kind`` (or null where ``default`` is None)."""
+    value = data.get(name, default)
+    if value is _MISSING:
+        raise ValueError(f"a client has no {name}")
+    if value is None and default is None:
+        return None
+    # bool is an int in Python, never in JSON's sense
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"a client's {name} is not {kind.__name__}")
+    return value
+
+
+def _wire_texts(data: Mapping[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"a client's {name} is not a list of text")
+    return value
+
+
 @dataclass(slots=True)
 class ClientRow:
     """One client as the list shows it."""
@@ -80,30 +106,15 @@ class ClientRow:
 
     @classmethod
     def from_summary(cls, client: ClientSummary) -> ClientRow:
-        teams = ", ".join(client.team_names)
-        integrations = _short_integrations(client.integrations)
-        contact = client.contact_name or ""
-        digits = client.enterprise_number.replace(".", "")
-        search = " ".join(
-            (
-                client.name,
-                client.enterprise_number,
-                digits,
-                client.vat_number,
-                contact,
-                teams,
-                integrations,
-            )
-        )
-        return cls(
+        return cls.build(
             id=client.id,
             name=client.name,
             enterprise_number=client.enterprise_number,
             vat_number=client.vat_number,
-            contact=contact,
-            teams=teams,
+            contact=client.contact_name or "",
+            team_names=client.team_names,
             status=client.status,
-            integrations=integrations,
+            integrations=client.integrations,
             peppol_sending=client.peppol_sending,
             peppol_receiving=client.peppol_receiving,
             peppol_network=client.peppol_network,
@@ -114,8 +125,71 @@ class ClientRow:
             trial_ends_on=client.trial_ends_on,
             hidden=client.hidden,
             version=client.version,
+        )
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> ClientRow:
+        """A row from a ``ClientSummary`` as JSON decoded it, checked without pydantic (the
+        last session's rows are drawn before pydantic is imported). Raises ``ValueError``
+        on anything a ``ClientSummary`` would refuse (the unknown fields are ignored)."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a client is not an object")
+        trial = _wire(data, "trial_ends_on", str, None)
+        return cls.build(
+            id=_wire(data, "id", int),
+            name=_wire(data, "name", str),
+            enterprise_number=_wire(data, "enterprise_number", str),
+            vat_number=_wire(data, "vat_number", str),
+            contact=_wire(data, "contact_name", str, None) or "",
+            team_names=_wire_texts(data, "team_names"),
+            status=ClientStatus(_wire(data, "status", str)),
+            integrations=_wire_texts(data, "integrations"),
+            peppol_sending=_wire(data, "peppol_sending", bool, False),
+            peppol_receiving=_wire(data, "peppol_receiving", bool, False),
+            peppol_network=PeppolLookupState(
+                _wire(data, "peppol_network", str, PeppolLookupState.UNCHECKED.value)
+            ),
+            peppol_stale=_wire(data, "peppol_stale", bool, False),
+            inbox_count=_wire(data, "inbox_count", int, 0),
+            failed_count=_wire(data, "failed_count", int, 0),
+            plan=Plan(_wire(data, "plan", str)),
+            trial_ends_on=date.fromisoformat(trial) if trial is not None else None,
+            hidden=_wire(data, "hidden", bool, False),
+            version=_wire(data, "version", int),
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        contact: str,
+        team_names: list[str],
+        integrations: list[str],
+        **fields: Any,
+    ) -> ClientRow:
+        """A row from a client's fields; the search text and sort key are computed here."""
+        teams = ", ".join(team_names)
+        shown_integrations = _short_integrations(integrations)
+        name: str = fields["name"]
+        enterprise_number: str = fields["enterprise_number"]
+        search = " ".join(
+            (
+                name,
+                enterprise_number,
+                enterprise_number.replace(".", ""),
+                fields["vat_number"],
+                contact,
+                teams,
+                shown_integrations,
+            )
+        )
+        return cls(
+            **fields,
+            contact=contact,
+            teams=teams,
+            integrations=shown_integrations,
             search_text=fold(search),
-            name_key=fold(client.name),
+            name_key=fold(name),
         )
 
     def trial_days_left(self, today: date) -> int | None:

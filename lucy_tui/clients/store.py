@@ -8,11 +8,14 @@ who shows it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.message_pump import MessagePump
 
-from lucy_tui.api.models import ClientDocumentCounts, ClientSummary
 from lucy_tui.messages import ClientChanged, ClientCountsChanged, FavouriteToggled
+
+if TYPE_CHECKING:
+    from lucy_tui.api.models import ClientDocumentCounts, ClientSummary
 
 
 class ClientStore:

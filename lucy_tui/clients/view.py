@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
-from lucy_tui.api.models import ClientSummary
 from lucy_tui.clients.filter import ClientFilter, parse_filter
 from lucy_tui.clients.rows import SORT_EMPTY, SORT_KEYS, ClientRow, Column
+
+if TYPE_CHECKING:
+    from lucy_tui.api.models import ClientSummary
 
 
 class ClientView:

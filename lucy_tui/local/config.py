@@ -25,8 +25,10 @@ next layer's value is used, so a typo in the theme keeps the server. Settings in
 that lucy-tui does not know are reported too. All of it goes in ``Settings.notice``, which
 the app shows once; ``load_settings`` never raises.
 
-Why plain pydantic and not pydantic-settings: the file must be read by ``load_local`` (size
-cap, no blocking on a pipe, set aside when damaged), not by a settings source of its own;
+Why a plain dataclass checked value by value, and not pydantic-settings (nor pydantic: the
+settings are read before the first paint, which imports no pydantic): the file must be read
+by ``load_local`` (size cap, no blocking on a pipe, set aside when damaged), not by a
+settings source of its own;
 pydantic-settings validates the merged layers at once and raises on the first bad value,
 where a bad value here must fall back to the next layer's and say so, which needs each layer
 checked before the merge; binding ids have dots, which no shell can put in a variable name;
@@ -40,13 +42,10 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
 
 from lucy_tui.local.local_files import Damaged, load_local, toml_document
 from lucy_tui.safe_text import printable
@@ -143,41 +142,54 @@ BINDING_IDS: frozenset[str] = frozenset(
 MAX_SHOWN = 60  # characters of a bad value quoted in a notice
 
 
-class Settings(BaseModel):
-    """What the user chose; ``Settings()`` is the defaults. Built by ``load_settings``."""
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose; ``Settings()`` is the defaults. Built by ``load_settings``,
+    which checks every value (:func:`_check`); a plain dataclass, so that reading the
+    settings costs no pydantic before the first paint."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    server: StrictStr | None = None  # None: the embedded demo firm
-    theme: StrictStr | None = None  # None: Textual's default theme
-    keys: dict[StrictStr, StrictStr] = Field(default_factory=dict)  # binding id -> keys
+    server: str | None = None  # None: the embedded demo firm
+    theme: str | None = None  # None: Textual's default theme
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     notice: str | None = None  # what was wrong with the settings, to show once
 
-    @field_validator("server")
-    @classmethod
-    def _a_server_address(cls, value: str | None) -> str | None:
-        if value is not None and (problem := server_problem(value)):
-            raise PydanticCustomError("lucy_setting", problem)
-        return value
-
-    @field_validator("theme")
-    @classmethod
-    def _a_theme(cls, value: str | None) -> str | None:
-        if value is not None and (problem := theme_problem(value)):
-            raise PydanticCustomError("lucy_setting", problem)
-        return value
-
-    @field_validator("keys")
-    @classmethod
-    def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        """Built directly, bad values are refused (``ValueError``) as ``load_settings``
+        refuses them; keys are kept as ``load_settings`` keeps them (without spaces)."""
+        for name in ("server", "theme"):
+            value = getattr(self, name)
+            if value is not None:
+                _check(name, value)
         keys = {}
-        for binding_id, key_list in value.items():
+        for binding_id, key_list in self.keys.items():
             if binding_id not in BINDING_IDS:
-                raise PydanticCustomError("lucy_setting", _unknown_binding(binding_id))
-            keys[binding_id], problem = _key_list(key_list)
-            if problem:
-                raise PydanticCustomError("lucy_setting", problem)
-        return keys
+                raise _Refused(_unknown_binding(binding_id), with_value=False)
+            keys[binding_id] = _check("keys", key_list)
+        object.__setattr__(self, "keys", keys)
+
+
+class _Refused(ValueError):
+    """A setting's value is refused: ``problem`` says why (after its subject)."""
+
+    def __init__(self, problem: str, *, with_value: bool) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.with_value = with_value  # the notice may quote the value
+
+
+def _check(name: str, value: object) -> str:
+    """``value`` as the setting ``name`` keeps it (keys without spaces), or ``_Refused``."""
+    if not isinstance(value, str):  # a number, a list or a table where text belongs
+        raise _Refused(f"is {_kind(value)}, not text", with_value=False)
+    if name == "server":
+        problem = server_problem(value)
+    elif name == "theme":
+        problem = theme_problem(value)
+    else:
+        value, problem = _key_list(value)
+    if problem:
+        raise _Refused(problem, with_value=problem != SERVER_CREDENTIALS)
+    return value
 
 
 # --- the checks, one value at a time ----------------------------------------------------------
@@ -350,7 +362,7 @@ def load_settings(
                 for layer in layers
             ]
             continue
-        chosen = _pick("keys", layers, said, binding_id=binding_id)
+        chosen = _pick("keys", layers, said)
         if chosen is not None:
             keys[binding_id] = chosen
 
@@ -362,27 +374,18 @@ def load_settings(
     )
 
 
-def _pick(
-    name: str, layers: list[_Given], said: list[str], *, binding_id: str | None = None
-) -> Any:
-    """The first layer's value the model accepts; each refused one is said, with what is used.
+def _pick(name: str, layers: list[_Given], said: list[str]) -> Any:
+    """The first layer's value ``_check`` accepts; each refused one is said, with what is used.
 
-    Returns the value as the model keeps it (keys without spaces), or None for the default.
+    Returns the value as the settings keep it (keys without spaces), or None for the default.
     """
     refused: list[tuple[_Given, str, bool]] = []
     chosen: tuple[_Given, Any] | None = None
     for layer in layers:
         try:
-            if binding_id is None:
-                value = getattr(Settings.model_validate({name: layer.value}), name)
-            else:
-                value = Settings.model_validate({name: {binding_id: layer.value}}).keys[binding_id]
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            if error["type"] == "lucy_setting":
-                refused.append((layer, error["msg"], error["msg"] != SERVER_CREDENTIALS))
-            else:  # a type error: a number, a list or a table where text belongs
-                refused.append((layer, f"is {_kind(layer.value)}, not text", False))
+            value = _check(name, layer.value)
+        except _Refused as refused_value:
+            refused.append((layer, refused_value.problem, refused_value.with_value))
             continue
         if chosen is None:
             chosen = (layer, value)

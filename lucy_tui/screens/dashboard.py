@@ -7,6 +7,7 @@ import csv
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,8 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
+from lucy_tui.api.enums import ClientStatus
 from lucy_tui.api.errors import LucyError
-from lucy_tui.api.models import ClientStatus, ClientSummary
 from lucy_tui.clients.rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
 from lucy_tui.clients.view import ClientView
 from lucy_tui.context import Context
@@ -36,6 +37,9 @@ from lucy_tui.messages import (
 from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import LucyScreen, PaletteCommand
 from lucy_tui.widgets.client_table import ClientTable
+
+if TYPE_CHECKING:  # pydantic: imported once the first rows are drawn
+    from lucy_tui.api.models import ClientSummary
 
 FILTER_PLACEHOLDER = (
     "Filter: words, or status:active team:north plan:pro peppol:off inbox:>0 failed:>0 "
@@ -80,11 +84,12 @@ class DashboardScreen(LucyScreen[None]):
     def __init__(
         self,
         ctx: Context,
-        snapshot: list[ClientSummary] | None = None,
+        snapshot: list[ClientRow] | None = None,
         snapshot_store: ListSnapshot | None = None,
     ) -> None:
-        """``snapshot``: the top of the list from the last session, shown until the live
-        list arrives; ``snapshot_store`` keeps this session's first page for the next."""
+        """``snapshot``: the top of the list from the last session, shown (dimmed, and said
+        in the status line) until the live list arrives; ``snapshot_store`` keeps this
+        session's first page for the next."""
         super().__init__(ctx)
         self.view = ClientView(ctx.today)
         self.snapshot_store = snapshot_store
@@ -96,6 +101,7 @@ class DashboardScreen(LucyScreen[None]):
         self._pending_rows: list[ClientRow] = []  # a refresh's rows, until all arrived
         self._snapshot = snapshot  # the top of the list from the last session
         self._showing_snapshot = False
+        self._connection = ""  # what the connection says while the last session's rows show
         self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._replacing = False
         self._shown_hints = ""
@@ -120,8 +126,24 @@ class DashboardScreen(LucyScreen[None]):
     def on_mount(self) -> None:
         self.table.focus()
         if self._snapshot:
-            self.view.add(self._snapshot)
-            self._showing_snapshot = True
+            self.view.add_rows(self._snapshot)
+            self._show_last_session(True)
+            self._apply_view()
+
+    @property
+    def showing_last_session(self) -> bool:
+        """The rows shown are the last session's, not yet the live list."""
+        return self._showing_snapshot
+
+    def _show_last_session(self, shown: bool) -> None:
+        self._showing_snapshot = shown
+        self.table.set_class(shown, "-last-session")
+
+    def drop_last_session(self) -> None:
+        """Stop showing the last session's rows (they are not the signed-in user's)."""
+        if self._showing_snapshot:
+            self._show_last_session(False)
+            self.view.clear()
             self._apply_view()
 
     # --- loading ------------------------------------------------------------------------
@@ -134,6 +156,7 @@ class DashboardScreen(LucyScreen[None]):
         # A refresh keeps the list as it was until every page has arrived.
         self._replacing = bool(self.view.rows) and not self._showing_snapshot
         self._first_page_pending = True
+        self._connection = ""  # connected: the status says the list is refreshing
         self.table.loading = not self.view.rows
         self._update_status()
         self._load_clients(self._generation)
@@ -186,7 +209,7 @@ class DashboardScreen(LucyScreen[None]):
                 self._update_status(loaded=len(self._pending_rows))
             return
         if self._showing_snapshot:  # the live list takes over from last session's
-            self._showing_snapshot = False
+            self._show_last_session(False)
             self.view.clear()
         first = not self.view.rows
         self.view.add(message.clients)
@@ -232,7 +255,9 @@ class DashboardScreen(LucyScreen[None]):
         parts.append(f"column: {COLUMNS[self.table.cursor_column].title}")
         parts.append(f"sort: {view.sort_column.value}{' ↓' if view.sort_reverse else ''}")
         if self._showing_snapshot:
-            parts.append("from your last session, refreshing…")
+            parts.append(
+                f"from your last session, not live yet: {self._connection or 'refreshing…'}"
+            )
         elif not self.loading_done:
             parts.append(f"loading {loaded if loaded is not None else count:,}/{self.total:,}…")
         if view.favourites:
@@ -252,6 +277,10 @@ class DashboardScreen(LucyScreen[None]):
 
     def show_status(self, text: str) -> None:
         """Say something about the connection in the status line (until the list says more)."""
+        if self._showing_snapshot:  # beside the last session's rows, which stay in sight
+            self._connection = text
+            self._update_status()
+            return
         self.query_one("#status-line", Static).update(plain(text))
 
     def set_banner(self, text: str) -> None:

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
-from lucy_tui.api.models import ClientStatus
+from lucy_tui.api.enums import ClientStatus
 from lucy_tui.clients.rows import COLUMNS, ClientRow, Column
 from lucy_tui.clients.view import ClientView
 from lucy_tui.columns import ColumnSpec
@@ -47,6 +47,8 @@ class ClientTable(VirtualTable[ClientRow, Column]):
 
     DEFAULT_CSS = """
     ClientTable {
+        /* the last session's rows, until the live list replaces them */
+        &.-last-session { color: $text-muted; }
         & > .client-table--favourite { color: $warning; text-style: bold; }
         & > .client-table--trial-soon { color: $warning; text-style: bold; }
         & > .client-table--trial-over { color: $error; text-style: bold; }

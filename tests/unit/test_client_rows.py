@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,65 @@ def test_from_summary_copies_every_field() -> None:
     assert row.trial_ends_on == TODAY + timedelta(days=10)
     assert row.hidden is True
     assert row.version == 5
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {
+            "name": "Électricité Dubois",
+            "contact_name": "Eline Maes",
+            "team_names": ["North", "Payroll"],
+            "status": ClientStatus.INVITED,
+            "integrations": ["Yuki"],
+            "peppol_sending": True,
+            "peppol_network": "registered_elsewhere",
+            "peppol_stale": True,
+            "inbox_count": 12,
+            "failed_count": 3,
+            "plan": Plan.TRIAL,
+            "trial_ends_on": TODAY,
+            "hidden": True,
+            "version": 5,
+        },
+    ],
+    ids=["defaults", "every-field"],
+)
+def test_a_row_from_the_wire_without_pydantic_is_the_row_from_its_summary(
+    fields: dict[str, object],
+) -> None:
+    """The last session's rows are read without pydantic (ClientRow.from_wire) and must
+    be the rows the live list would build from the same clients."""
+    client = make_client(7, **fields)
+    wire = json.loads(client.model_dump_json())
+    assert ClientRow.from_wire(wire) == ClientRow.from_summary(client)
+    assert ClientRow.from_wire({**wire, "unknown": 1}) == ClientRow.from_summary(client)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"id": "7"}, "id is not int"),
+        ({"id": True}, "id is not int"),
+        ({"name": None}, "name is not str"),
+        ({"status": "gone"}, "gone"),
+        ({"plan": 3}, "plan is not str"),
+        ({"team_names": ["North", 1]}, "team_names is not a list of text"),
+        ({"peppol_sending": 1}, "peppol_sending is not bool"),
+        ({"trial_ends_on": "someday"}, "someday"),
+        ({"version": None}, "version is not int"),
+    ],
+)
+def test_a_row_from_the_wire_refuses_what_a_summary_refuses(
+    change: dict[str, object], said: str
+) -> None:
+    wire = json.loads(make_client(7).model_dump_json())
+    with pytest.raises(ValueError, match=said):
+        ClientRow.from_wire({**wire, **change})
+    without_name = {key: value for key, value in wire.items() if key != "name"}
+    with pytest.raises(ValueError, match="has no name"):
+        ClientRow.from_wire(without_name)
 
 
 def test_missing_contact_teams_and_integrations_become_empty_text() -> None:

@@ -6,6 +6,7 @@ import importlib
 import os
 import pkgutil
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,7 @@ def test_keys_that_are_not_a_table_are_ignored(tmp_path: Path) -> None:
 def test_unknown_settings_are_reported_and_ignored(tmp_path: Path) -> None:
     write_config(tmp_path, 'colour = "red"\n[extra]\na = 1\n')
     settings = load_settings(tmp_path)
-    assert settings.model_copy(update={"notice": None}) == Settings()
+    assert replace(settings, notice=None) == Settings()
     assert settings.notice == (
         'config.toml: "colour", "extra" are not settings of lucy-tui (server, theme and [keys] '
         "are); they are ignored."
@@ -533,7 +534,7 @@ def test_every_problem_is_said_in_one_notice(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, environ={"LUCY_KEYS__NOPE": "n"})
     assert settings.notice is not None
     assert len(settings.notice.splitlines()) == 4
-    assert settings.model_copy(update={"notice": None}) == Settings()
+    assert replace(settings, notice=None) == Settings()
 
 
 @pytest.mark.parametrize(
@@ -550,7 +551,7 @@ def test_every_problem_is_said_in_one_notice(tmp_path: Path) -> None:
 def test_any_toml_value_is_reported_never_raised(tmp_path: Path, content: str) -> None:
     write_config(tmp_path, content)
     settings = load_settings(tmp_path)
-    assert settings.model_copy(update={"notice": None}) == Settings()
+    assert replace(settings, notice=None) == Settings()
     assert settings.notice is not None
 
 
@@ -569,13 +570,13 @@ def test_any_toml_value_is_reported_never_raised(tmp_path: Path, content: str) -
     ],
 )
 def test_the_model_refuses_bad_values_built_directly(values: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
-        Settings.model_validate(values)
+    with pytest.raises((ValueError, TypeError)):  # TypeError: a setting it does not have
+        Settings(**values)  # type: ignore[arg-type]
 
 
 def test_the_model_is_frozen() -> None:
     settings = Settings(theme="nord")
-    with pytest.raises(ValueError):
+    with pytest.raises(FrozenInstanceError):
         settings.theme = "gruvbox"  # type: ignore[misc]
 
 
