@@ -4,7 +4,6 @@ delivery history of a document, and the clients' Failed counts kept exact."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from lucy_tui.api.models import ActionOutcome, DocumentStatus, FirmDocument
 from tests.conftest import SEED_TODAY, SeededFirm
 
 from .conftest import API, bearer
+from .premigration import premigration_firm
 from .test_authorization_matrix import visible_ids
 
 
@@ -262,11 +262,8 @@ async def test_a_document_of_another_client_or_invisible_is_not_found(
 
 def test_an_older_database_gets_its_failed_counts(seeded_template: SeededFirm, tmp_path: Path):
     path = tmp_path / "old.db"
-    path.write_bytes(seeded_template.path.read_bytes())
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP INDEX ix_documents_status_id")
-        conn.execute("ALTER TABLE clients DROP COLUMN failed_count")
-        conn.execute("DROP TABLE alembic_version")  # made before the migrations
+    # made before the migrations: no failed_count column, no ix_documents_status_id
+    premigration_firm(path, seeded_template.path)
     engine = db.make_engine(path)
     migrate(engine)  # adopted by migration 0001, which adds the column and fills it in
     app = create_app(engine)

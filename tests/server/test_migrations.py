@@ -17,18 +17,15 @@ Each test over ``empty_database_url`` runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, Table, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from lucy_server import db, migrations
@@ -37,7 +34,7 @@ from lucy_server.cli import main
 from lucy_server.migrations import HEAD, SchemaNotCurrent, check_current, migrate, schema_status
 from tests.conftest import SeededFirm
 
-FIRST = "0001"
+from .premigration import FIRST, fill, make_it_premigration, premigration_firm, reflected
 
 try:  # tests/conftest.py's: a new database on SQLite and on PostgreSQL
     from tests.conftest import empty_database_url  # type: ignore[attr-defined]
@@ -62,65 +59,6 @@ def differences(engine: Engine) -> list[Any]:
 
     with engine.connect() as conn:
         return list(compare_metadata(MigrationContext.configure(conn), db.metadata))
-
-
-def reflected(engine: Engine) -> MetaData:
-    """The database's tables as they are (not as db.metadata says), alembic_version aside."""
-    found = MetaData()
-    found.reflect(engine)
-    if migrations.VERSION_TABLE in found.tables:
-        found.remove(found.tables[migrations.VERSION_TABLE])
-    return found
-
-
-def made_up(table: Table, number: int, conn: Any) -> dict[str, Any]:
-    """A row of made-up values for a table the seed leaves empty (sessions, deliveries...):
-    a foreign key takes a row that exists, an integer key is left to the database."""
-    row: dict[str, Any] = {}
-    for column in table.columns:
-        if column.primary_key and not column.foreign_keys and column.type.python_type is int:
-            continue  # the database's own key
-        if column.foreign_keys:
-            target = next(iter(column.foreign_keys)).column
-            row[column.name] = conn.scalar(select(target).order_by(target).limit(1))
-            continue
-        kind = column.type.python_type
-        if kind is str:
-            length = getattr(column.type, "length", None) or 40
-            row[column.name] = f"{number}{column.name}"[:length]
-        elif kind is bool:
-            row[column.name] = number % 2 == 0
-        elif kind is int:
-            row[column.name] = number + 1
-        elif kind is datetime:
-            row[column.name] = datetime(2026, 11, 27, 9) + timedelta(hours=number)
-        elif kind is date:
-            row[column.name] = date(2026, 11, 27) + timedelta(days=number)
-        elif kind is bytes:
-            row[column.name] = bytes([number]) * 8
-        else:  # pragma: no cover - a type this filler does not know yet
-            raise AssertionError(f"no made-up value for {table.name}.{column.name}: {kind}")
-    return row
-
-
-def fill(engine: Engine, template: Path) -> None:
-    """Every table of the database (at whatever revision) filled: the small demo firm's rows
-    where its template has the table, made-up rows where it has none."""
-    source = db.make_engine(template)
-    firm = reflected(source)
-    with db.write_tx(engine) as conn, source.connect() as read:
-        for table in reflected(engine).sorted_tables:
-            origin = firm.tables.get(table.name)
-            rows: list[dict[str, Any]] = []
-            if origin is not None:
-                names = [c.name for c in table.columns if c.name in origin.c]
-                rows = [
-                    dict(r._mapping) for r in read.execute(select(*(origin.c[n] for n in names)))
-                ]
-            if not rows:
-                rows = [made_up(table, number, conn) for number in range(3)]
-            conn.execute(table.insert(), rows)
-    source.dispose()
 
 
 # table -> (its columns, its rows in key order)
@@ -224,16 +162,6 @@ def test_a_database_with_no_schema_or_a_newer_one_is_refused(engine: Engine) -> 
 # --- a database made before the migrations -------------------------------------------------
 
 
-def make_it_premigration(engine: Engine) -> None:
-    """What an earlier version (before the migrations) left: no alembic_version, no
-    failed_count column, no ix_documents_status_id index, no server_instances table."""
-    with db.write_tx(engine) as conn:
-        conn.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
-        conn.execute(text("DROP INDEX ix_documents_status_id"))
-        conn.execute(text("ALTER TABLE clients DROP COLUMN failed_count"))
-        conn.execute(text("DROP TABLE server_instances"))
-
-
 def test_a_database_made_before_the_migrations_is_adopted(
     engine: Engine, seeded_template: SeededFirm
 ) -> None:
@@ -289,10 +217,7 @@ def test_the_embedded_default_migrates_a_firm_an_earlier_app_left(
     from lucy_server.seed import ADMIN_EMAIL
 
     database = tmp_path / "demo.db"
-    shutil.copy(seeded_template.path, database)
-    with sqlite3.connect(database) as conn:
-        conn.execute(f"DROP TABLE {migrations.VERSION_TABLE}")
-        conn.execute("ALTER TABLE clients DROP COLUMN failed_count")
+    premigration_firm(database, seeded_template.path)
     app, token, created = open_demo(database, ADMIN_EMAIL)
     assert token and not created
     assert schema_status(app.state.lucy.engine).current
@@ -320,9 +245,7 @@ def test_serve_refuses_a_database_that_is_not_migrated(
     assert f"run `lucy-server migrate --db {empty}` first" in capsys.readouterr().err
 
     old = tmp_path / "old.db"
-    shutil.copy(seeded_template.path, old)
-    with sqlite3.connect(old) as conn:
-        conn.execute(f"DROP TABLE {migrations.VERSION_TABLE}")
+    premigration_firm(old, seeded_template.path)
     for argv in (["serve", "--db", str(old)], ["serve", "--db", str(old), "--demo"]):
         assert main(argv) == 1
         err = capsys.readouterr().err

@@ -17,15 +17,17 @@ from lucy_server.migrations import migrate
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.folding import fold
 from lucy_tui.api.models import ClientCreate
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, SeededFirm
 
 from .conftest import ADMIN, _typed, issue_token
+from .premigration import premigration_firm
 
 
-def old_database(path: Path) -> dict[str, tuple[int | None, int | None]]:
-    """Make the seeded copy look as an earlier version (before the migrations) left it: two
-    contact fields, names sorted by casefold only, no alembic_version. Returns the
-    (contact_id, client_contact_id) set per client."""
+def old_database(path: Path, template: Path) -> dict[str, tuple[int | None, int | None]]:
+    """The demo firm as an earlier version (before the migrations) left it: two contact
+    fields, names sorted by casefold only. Returns the (contact_id, client_contact_id) set
+    per client."""
+    premigration_firm(path, template)
     two_fields = {1: (1, 2), 2: (3, None), 3: (None, 4), 4: (None, None), 5: (2, 2)}
     connection = sqlite3.connect(path)
     with connection:
@@ -38,16 +40,16 @@ def old_database(path: Path) -> dict[str, tuple[int | None, int | None]]:
             "UPDATE clients SET name = ?, sort_name = ? WHERE id = 6",
             ("Électricité Dubois", "électricité dubois"),
         )
-        connection.execute("DROP TABLE alembic_version")
     connection.close()
     return two_fields
 
 
 async def test_an_older_database_keeps_every_contact_and_sorts_by_the_new_key(
-    seeded_db: Path, clock: FakeClock
+    seeded_template: SeededFirm, tmp_path: Path, clock: FakeClock
 ) -> None:
-    two_fields = old_database(seeded_db)
-    engine = db.make_engine(seeded_db)
+    database = tmp_path / "old.db"
+    two_fields = old_database(database, seeded_template.path)
+    engine = db.make_engine(database)
     assert migrate(engine).before.revision is None  # adopted: the data upgraded (0001)
     app = create_app(engine, clock=clock)
     async with _typed(app, issue_token(app, ADMIN)) as admin:
@@ -72,7 +74,7 @@ async def test_an_older_database_keeps_every_contact_and_sorts_by_the_new_key(
         )
     versions = {c.id: c.version for c in rows.values()}
     assert not migrate(engine).changed  # a second migrate changes nothing more
-    again = create_app(seeded_db, clock=clock)
+    again = create_app(database, clock=clock)
     async with _typed(again, issue_token(again, ADMIN)) as admin:
         assert {c.id: c.version for c in (await admin.clients_page(1, 500)).items} == versions
     app.state.lucy.engine.dispose()
