@@ -17,12 +17,18 @@ CACHE = Path(os.environ.get("LUCY_BENCH_CACHE", Path(__file__).parent / ".cache"
 
 
 def firm(clients: int) -> Path:
-    """A SQLite file holding a demo firm of ``clients`` clients (seeded once, then reused)."""
+    """A SQLite file holding a demo firm of ``clients`` clients (seeded once, then reused,
+    migrated to the newest schema)."""
     from lucy_server.db import make_engine
+    from lucy_server.migrations import ensure_current
     from lucy_server.seed import seed_demo
 
     path = CACHE / f"firm-{clients}.db"
-    if not path.exists():
+    if path.exists():  # seeded by an earlier version, maybe: brought to this one's schema
+        engine = make_engine(path)
+        ensure_current(engine)
+        engine.dispose()
+    else:
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".seeding")
         partial.unlink(missing_ok=True)
