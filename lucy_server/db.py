@@ -1,9 +1,10 @@
 """The storage of the reference backend: SQLAlchemy 2 Core tables and the engine factory.
 
-SQLite is the default (a plain file path); any SQLAlchemy URL works, so a PostgreSQL
-database can serve a whole firm. Reads run in deferred transactions, writes in
-``BEGIN IMMEDIATE`` ones on SQLite so that concurrent writers queue on the busy timeout
-instead of failing when a read transaction upgrades.
+SQLite is the default (a plain file path); any SQLAlchemy URL works, and PostgreSQL
+(``postgresql+psycopg://...``, psycopg 3) serves a whole firm. Reads run in deferred
+transactions, writes in ``BEGIN IMMEDIATE`` ones on SQLite so that concurrent writers queue on
+the busy timeout instead of failing when a read transaction upgrades; on PostgreSQL writes
+take one advisory lock to the same effect (:func:`_configure_postgresql`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.pool import QueuePool
@@ -57,6 +60,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+
+def _change_seq(context: Any) -> int | None:
+    """``change_seq``'s default and onupdate: the write transaction's marker (changes.py)."""
+    from lucy_server.changes import column_default
+
+    return column_default(context)
+
+
+def change_seq_column() -> Column[Any]:
+    """The number of the last write transaction that changed the row (lucy_server.changes)."""
+    return Column("change_seq", BigInteger, default=_change_seq, onupdate=_change_seq)
+
+
 # --- staff, teams, sessions ---------------------------------------------------------------
 
 teams = Table(
@@ -64,6 +80,7 @@ teams = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
+    change_seq_column(),  # a renamed team changes the list rows of its clients
 )
 
 staff = Table(
@@ -75,6 +92,7 @@ staff = Table(
     Column("email", String(254), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("password_hash", String(300), nullable=False),
+    change_seq_column(),  # a renamed contact changes the list rows of the clients
 )
 
 staff_teams = Table(
@@ -135,8 +153,36 @@ clients = Table(
     Column("integration_names", Text, nullable=False, default=""),
     Column("version", Integer, nullable=False, default=1),
     Column("senders_version", Integer, nullable=False, default=1),
+    change_seq_column(),  # GET /clients?changed_since= (lucy_server.changes)
     # covers the list's order and the visibility test, so paging skips rows in the index
     Index("ix_clients_list", "sort_name", "id", "hidden", "team_key"),
+    Index("ix_clients_change_seq", "change_seq"),
+)
+
+# The change numbers' counter (one row, lucy_server.changes): ``database_id`` tells this
+# database's tokens from another's; tokens below ``floor`` name forgotten exits (reset).
+change_counter = Table(
+    "change_counter",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("floor", BigInteger, nullable=False),
+    Column("database_id", String(32), nullable=False),
+)
+
+# A client that may have left someone's view (hidden, other teams, deleted), with the
+# visibility it had until then: GET /clients?changed_since= names it as removed to those
+# who could see it. No foreign key: it outlives a deleted client.
+client_exits = Table(
+    "client_exits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", Integer, nullable=False),
+    Column("team_key", String(200), nullable=False),
+    Column("hidden", Boolean, nullable=False),
+    Column("seq", BigInteger),
+    Column("at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+    Index("ix_client_exits_seq", "seq"),
 )
 
 client_teams = Table(
@@ -191,6 +237,8 @@ peppol_lookups = Table(
     Column("checked_at", UTCDateTime),
     Column("failed_at", UTCDateTime),  # the latest lookup failed at (NULL: it did not)
     Column("failure", String(300)),
+    change_seq_column(),  # the list shows the lookup's state
+    Index("ix_peppol_lookups_change_seq", "change_seq"),
 )
 
 allowed_senders = Table(
@@ -388,6 +436,29 @@ login_failures = Table(
     Index("ix_login_failures_at", "at"),
 )
 
+# --- audit trail --------------------------------------------------------------------------
+
+# Who changed what (lucy_server.audit): one row per change, written in the change's own
+# transaction; append-only (nothing in the server updates or deletes a row). No foreign
+# keys: a record outlives what it names, and keeps the names it had at the time.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("staff_id", Integer),  # NULL: the server itself
+    Column("staff_name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("client_id", Integer),  # NULL: a change of no one client's
+    Column("client_name", String(200)),
+    Column("before", Text),  # JSON object of the changed fields as they were (or NULL)
+    Column("after", Text),  # ... and as they became
+    Index("ix_audit_log_client", "client_id", "id"),
+    Index("ix_audit_log_staff", "staff_id", "id"),
+    Index("ix_audit_log_kind", "kind", "id"),
+    Index("ix_audit_log_at", "at", "id"),
+)
+
 # --- engine -------------------------------------------------------------------------------
 
 
@@ -428,7 +499,43 @@ def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
             )
         _configure_sqlite(engine)
         return engine
+    if make_url(url).get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=24)
+        _configure_postgresql(engine)
+        return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+# pg_advisory_xact_lock's key of the firm's write lock ("lucy" in ASCII)
+WRITE_LOCK_KEY = 0x6C756379
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """The transactions of :func:`read_tx` and :func:`write_tx` on PostgreSQL.
+
+    A write transaction takes the firm's write lock first (a transaction-level advisory lock,
+    freed at commit or rollback), then reads and writes in READ COMMITTED: so writers run one
+    at a time and each sees everything committed before it, as under SQLite's
+    ``BEGIN IMMEDIATE``. Every read-modify-write of the server (a version check and its
+    update, an idempotency claim, a send and its delivery rows) relies on that, and stays
+    correct with several server processes on one database. A wait for the lock (or any
+    lock) ends after 30 s with an error, like SQLite's busy timeout.
+
+    A read transaction is REPEATABLE READ: one snapshot for all its statements (a page and
+    its total agree), never blocked by writers.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        if "options" not in cparams:
+            cparams["options"] = "-c lock_timeout=30000 -c TimeZone=UTC"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("lucy_write"):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -471,11 +578,40 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+    """A write transaction; it takes the write lock at once (SQLite: BEGIN IMMEDIATE,
+    PostgreSQL: the firm's advisory lock, see :func:`_configure_postgresql`), so writers
+    queue and a read-modify-write inside it sees no concurrent change."""
+    from lucy_server import changes
+
     with engine.connect() as conn:
         conn.execution_options(lucy_write=True)
-        with conn.begin():
-            yield conn
+        changes.begin(conn)
+        try:
+            with conn.begin():
+                yield conn
+                changes.stamp(conn)  # numbers what changed, just before the commit
+        finally:
+            changes.end(conn)
+
+
+def sync_sequences(conn: Connection) -> None:
+    """After rows were inserted with explicit ids (the demo seed): move each id sequence past
+    the highest id, so that the next insert without an id does not take a used one.
+
+    Only PostgreSQL needs it (a SERIAL column's sequence does not see explicit ids); SQLite
+    gives a new row the highest id plus one anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    present = set(inspect(conn).get_table_names())
+    for table in metadata.sorted_tables:
+        key = list(table.primary_key.columns)
+        if table.name not in present or len(key) != 1 or not isinstance(key[0].type, Integer):
+            continue
+        column = key[0].name
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f'COALESCE((SELECT max("{column}") FROM {table.name}), 0) + 1, false)'
+        )
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

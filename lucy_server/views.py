@@ -79,12 +79,14 @@ def client_summaries(
     where: Sequence[ColumnElement[bool]],
     *,
     limit: int,
-    offset: int,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """One page of the client list, ordered by name then id.
+    """One page of the client list, ordered by name then id (each row also has its
+    ``sort_name``, the key of the list's cursor).
 
-    The page's ids are picked from the covering index first (``ix_clients_list``), so the
-    rows skipped by the offset are never read from the table.
+    The page's ids are picked from the covering index first (``ix_clients_list``): after a
+    cursor (a ``where``) the scan starts at the cursor's row, and the rows skipped by an
+    offset are never read from the table.
     """
     page_ids = (
         select(_c.c.id)
@@ -95,7 +97,7 @@ def client_summaries(
         .subquery("page_ids")
     )
     rows = conn.execute(
-        select(*SUMMARY_COLUMNS)
+        select(*SUMMARY_COLUMNS, _c.c.sort_name)
         .select_from(
             page_ids.join(_c, _c.c.id == page_ids.c.id)
             .outerjoin(_contact, _contact.c.id == _c.c.contact_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, Table, and_, false, or_, select, true
 from sqlalchemy.engine import Connection
 
 from lucy_server import db
@@ -21,15 +21,17 @@ from lucy_server.errors import not_found
 from lucy_tui.api.models import MAX_ID
 
 
-def visible_clause(principal: Principal) -> ColumnElement[bool]:
+def visible_clause(principal: Principal, table: Table = db.clients) -> ColumnElement[bool]:
+    """The rule over ``table``'s ``team_key`` and ``hidden`` (the clients, or a client's
+    previous visibility kept by :func:`lucy_server.changes.record_exit`)."""
     if principal.is_admin:
         return true()
-    key = db.clients.c.team_key
+    key = table.c.team_key
     team_rule = or_(
         key == "",
         *(key.contains(f"|{team_id}|") for team_id in sorted(principal.team_ids)),
     )
-    return and_(db.clients.c.hidden == false(), team_rule)
+    return and_(table.c.hidden == false(), team_rule)
 
 
 def possible_id(value: int) -> bool:

@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from lucy_server import db, denorm
+from lucy_server import audit, db, denorm
+from lucy_server import changes as change_numbers
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.errors import ApiError, conflict, field_error, forbidden
-from lucy_server.paging import Paging
+from lucy_server.paging import KeysetPaging, Order, SortKey
 from lucy_server.params import PathId, StrictInt
 from lucy_server.responses import CLIENT_POST, CLIENT_PUT, CLIENT_READ, LIST, POST, errors
 from lucy_server.state import get_state
@@ -27,13 +28,13 @@ from lucy_tui.api.models import (
     INVITATION_DAYS,
     MAX_ID,
     TRIAL_DAYS,
+    AuditKind,
     ClientCreate,
     ClientDetail,
+    ClientPage,
     ClientStatus,
-    ClientSummary,
     ClientUpdate,
     ClientUserStatus,
-    Page,
     Plan,
 )
 
@@ -78,25 +79,77 @@ def list_filters(
     return where
 
 
-@router.get("/clients", response_model=Page[ClientSummary], responses=LIST)
+CLIENT_ORDER = Order("name", (SortKey(_c.c.sort_name, "sort_name"), SortKey(_c.c.id, "id")))
+"""The client list's order: the folded name (accents and case left out), then the id."""
+
+CHANGED_SINCE = (
+    "The `changes` token of an earlier answer: only the clients changed since then (and, on "
+    "the first page, `removed`: the ids that left your view). `reset: true` when the server "
+    "cannot tell (token too old, of another database, or your teams changed): load the whole "
+    "list again. Not with q, status, plan or team_id."
+)
+
+
+@router.get("/clients", response_model=ClientPage, responses=LIST)
 def list_clients(
     principal: CurrentStaff,
-    paging: Paging,
+    paging: KeysetPaging,
     request: Request,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: ClientStatus | None = None,
     plan: Plan | None = None,
     team_id: Annotated[int | None, Query(ge=1, le=MAX_ID), StrictInt] = None,
+    changed_since: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=change_numbers.MAX_TOKEN_LENGTH,
+            description=CHANGED_SINCE,
+        ),
+    ] = None,
 ) -> dict[str, Any]:
+    """The clients this staff member sees, by name; every answer carries ``changes``, the
+    token for ``changed_since=`` next time (see docs/api.md, "Changes since")."""
     where = list_filters(principal, q, status, plan, team_id)
+    filters: dict[str, Any] = {"q": q, "status": status, "plan": plan, "team_id": team_id}
+    if changed_since is not None and any(v is not None for v in filters.values()):
+        raise field_error(
+            "changed_since", "changed_since cannot be combined with q, status, plan or team_id"
+        )
     with db.read_tx(get_state(request).engine) as conn:
+        # the counter first: every change it counts is in the rows read after it
+        counter = change_numbers.read_counter(conn)
+        removed: list[int] = []
+        if changed_since is not None:
+            since = change_numbers.read_token(changed_since, counter, principal)
+            if since is None:
+                return {
+                    "items": [],
+                    "total": 0,
+                    "page": 1,
+                    "page_size": paging.page_size,
+                    "reset": True,
+                }
+            where.append(change_numbers.changed_clause(since))
+            filters["changed_since"] = since
+        window = paging.window(CLIENT_ORDER, filters)
+        seq = window.state.get("s") if window.state else counter.value
+        if not isinstance(seq, int) or seq > counter.value:
+            seq = counter.value  # a cursor of another database (its list_fingerprint agreed)
+        if changed_since is not None and window.first:
+            removed = change_numbers.removed_since(conn, principal, filters["changed_since"])
         total = conn.scalar(select(func.count()).select_from(_c).where(*where)) or 0
-        items = (
-            client_summaries(conn, where, limit=paging.page_size, offset=paging.offset)
-            if paging.offset < total
+        rows = (
+            client_summaries(
+                conn, [*where, *window.where], limit=window.limit, offset=window.offset
+            )
+            if window.offset < total
             else []
         )
-    return paging.page_of(items, total)
+    answer = window.page_of(rows, total, {"s": seq}, drop=("sort_name",))
+    answer["changes"] = change_numbers.make_token(counter, seq, principal)
+    answer["removed"] = removed
+    return answer
 
 
 # --- create -------------------------------------------------------------------------------
@@ -230,9 +283,16 @@ def create_client(
     with db.write_tx(state.engine) as conn:
         client_id = insert_client(conn, body, now=state.now())
         detail = client_detail(conn, client_id)
+        created = body.model_dump(mode="json", include={"name", "plan", "contact_id", "email"})
+        created.update(enterprise_number=detail.enterprise_number, team_ids=sorted(body.team_ids))
+        audit.record(
+            conn, principal, AuditKind.CLIENT_CREATED, client_id, None, created, now=state.now()
+        )
     # Who the new client is registered with on Peppol: asked in the background, so the
     # answer never waits for the network.
-    state.peppol.check_in_background(client_id, detail.enterprise_number)
+    state.peppol.check_in_background(
+        client_id, detail.enterprise_number, actor=audit.actor_of(principal)
+    )
     set_etag(response, detail.version)
     response.headers["Location"] = f"/api/v1/clients/{client_id}"
     return detail
@@ -296,7 +356,7 @@ def patch_client(
             values["contact_id"] = body.contact_id
         if "hidden" in present and body.hidden is not None and body.hidden != row.hidden:
             values["hidden"] = body.hidden
-        teams_changed = False
+        teams_changed: tuple[list[int], list[int]] | None = None
         if "team_ids" in present and body.team_ids is not None:
             wanted = check_team_ids(conn, body.team_ids)
             current = sorted(
@@ -307,7 +367,7 @@ def patch_client(
                 ).all()
             )
             if wanted != current:
-                teams_changed = True
+                teams_changed = (current, wanted)
                 conn.execute(
                     delete(db.client_teams).where(db.client_teams.c.client_id == client_id)
                 )
@@ -318,12 +378,19 @@ def patch_client(
                     )
                 denorm.refresh(conn, client_id)
         if values or teams_changed:
+            if "hidden" in values or teams_changed:
+                # it may leave some staff's view: GET /clients?changed_since= tells them
+                change_numbers.record_exit(
+                    conn, client_id, team_key=row.team_key, hidden=row.hidden
+                )
             values["version"] = row.version + 1
             result = conn.execute(
                 update(_c).where(_c.c.id == client_id, _c.c.version == row.version).values(values)
             )
             if result.rowcount != 1:  # pragma: no cover - the write lock prevents it
                 check_version({row.version}, row.version + 1, "This client")
+            changes = audit.client_patch_changes(conn, row, values, teams_changed)
+            audit.record_many(conn, principal, changes, now=state.now())
         detail = client_detail(conn, client_id)
     set_etag(response, detail.version)
     return detail
@@ -363,6 +430,18 @@ def invite_client(
                 db.client_users.c.status == ClientUserStatus.INVITED.value,
             )
             .values(invited_at=now)
+        )
+        audit.record(
+            conn,
+            principal,
+            AuditKind.CLIENT_INVITED,
+            client_id,
+            {"status": row.status, "invitation_expires_at": row.invitation_expires_at},
+            {
+                "status": ClientStatus.INVITED.value,
+                "invitation_expires_at": now + timedelta(days=INVITATION_DAYS),
+            },
+            now=now,
         )
         detail = client_detail(conn, client_id)
     set_etag(response, detail.version)

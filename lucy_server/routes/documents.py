@@ -10,18 +10,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
-from lucy_server import db, sending
+from lucy_server import audit, db, sending
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.catalogue import BY_ID
 from lucy_server.errors import not_found
-from lucy_server.paging import Paging
+from lucy_server.paging import KeysetPaging, Order, SortKey
 from lucy_server.params import PathId
 from lucy_server.responses import CLIENT_POST, CLIENT_READ, LIST, POST
 from lucy_server.state import get_state
 from lucy_server.visibility import possible_id, visible_clause, visible_client
 from lucy_tui.api.models import (
+    ActionOutcome,
+    AuditKind,
     Document,
     DocumentActionResponse,
+    DocumentActionResult,
     DocumentDelivery,
     DocumentDetail,
     DocumentIds,
@@ -50,6 +53,15 @@ _DOCUMENT_COLUMNS = (
 )
 
 
+DOCUMENT_ORDER = Order(
+    "date_desc",
+    (SortKey(_d.c.date, "date", descending=True), SortKey(_d.c.id, "id", descending=True)),
+)
+"""A client's documents: the newest first (date, then id)."""
+FIRM_DOCUMENT_ORDER = Order("id", (SortKey(_d.c.id, "id"),))
+"""The firm's documents: by id (the order they arrived in)."""
+
+
 def _document(row: Any) -> dict[str, Any]:
     item = row._asdict()
     item["amount"] = Decimal(item.pop("amount_cents")).scaleb(-2)
@@ -60,24 +72,26 @@ def _document(row: Any) -> dict[str, Any]:
 def list_documents(
     client_id: PathId,
     principal: CurrentStaff,
-    paging: Paging,
+    paging: KeysetPaging,
     request: Request,
     status: DocumentStatus | None = None,
 ) -> dict[str, Any]:
+    """The client's documents, the newest first (date, then id); pages by ``after=``."""
     where = [_d.c.client_id == client_id]
     if status is not None:
         where.append(_d.c.status == status.value)
+    window = paging.window(DOCUMENT_ORDER, {"client_id": client_id, "status": status})
     with db.read_tx(get_state(request).engine) as conn:
         visible_client(conn, principal, client_id)
         total = conn.scalar(select(func.count()).select_from(_d).where(*where)) or 0
         rows = conn.execute(
             select(*_DOCUMENT_COLUMNS)
-            .where(*where)
-            .order_by(_d.c.date.desc(), _d.c.id.desc())
-            .limit(paging.page_size)
-            .offset(paging.offset)
+            .where(*where, *window.where)
+            .order_by(*DOCUMENT_ORDER.order_by())
+            .limit(window.limit)
+            .offset(window.offset)
         ).all()
-    return paging.page_of([_document(r) for r in rows], total)
+    return window.page_of([_document(r) for r in rows], total)
 
 
 # ``:int`` (ASCII digits): /documents/send and /resend are other paths, so a GET there is
@@ -140,7 +154,7 @@ def get_document(
 @router.get("/documents", response_model=Page[FirmDocument], responses=LIST)
 def list_firm_documents(
     principal: CurrentStaff,
-    paging: Paging,
+    paging: KeysetPaging,
     request: Request,
     status: DocumentStatus | None = None,
 ) -> dict[str, Any]:
@@ -150,6 +164,7 @@ def list_firm_documents(
     where = [visible_clause(principal)]
     if status is not None:
         where.append(_d.c.status == status.value)
+    window = paging.window(FIRM_DOCUMENT_ORDER, {"status": status})
     joined = _d.join(_c, _c.c.id == _d.c.client_id)
     with db.read_tx(get_state(request).engine) as conn:
         total = conn.scalar(select(func.count()).select_from(joined).where(*where)) or 0
@@ -157,15 +172,15 @@ def list_firm_documents(
             conn.execute(
                 select(*_DOCUMENT_COLUMNS, _c.c.name.label("client_name"))
                 .select_from(joined)
-                .where(*where)
-                .order_by(_d.c.id)
-                .limit(paging.page_size)
-                .offset(paging.offset)
+                .where(*where, *window.where)
+                .order_by(*FIRM_DOCUMENT_ORDER.order_by())
+                .limit(window.limit)
+                .offset(window.offset)
             ).all()
-            if paging.offset < total
+            if window.offset < total
             else []
         )
-    return paging.page_of([_document(r) for r in rows], total)
+    return window.page_of([_document(r) for r in rows], total)
 
 
 # --- send and resend ------------------------------------------------------------------------
@@ -192,7 +207,28 @@ def _act(
             destination=body.destination,
             client_id=client_id,
         )
+        kind = AuditKind.DOCUMENTS_RESENT if resend else AuditKind.DOCUMENTS_SENT
+        audit.record_many(conn, principal, _delivered(kind, results), now=state.now())
     return DocumentActionResponse(results=results, clients=counts)
+
+
+def _delivered(kind: AuditKind, results: list[DocumentActionResult]) -> list[audit.Change]:
+    """A record per client of the documents delivered or tried (refused ones changed nothing)."""
+    by_client: dict[int, list[DocumentActionResult]] = {}
+    for result in results:
+        if result.outcome is not ActionOutcome.REFUSED and result.client_id is not None:
+            by_client.setdefault(result.client_id, []).append(result)
+    changes = []
+    for client_id, tried in sorted(by_client.items()):
+        after = {
+            "document_ids": [r.document_id for r in tried],
+            "delivered": [r.document_id for r in tried if r.outcome is ActionOutcome.SENT],
+            "failed": [r.document_id for r in tried if r.outcome is ActionOutcome.FAILED],
+            "destinations": sorted({r.destination for r in tried if r.destination}),
+            "status": {str(r.document_id): r.status for r in tried},
+        }
+        changes.append(audit.Change(kind, client_id, None, after))
+    return changes
 
 
 @router.post(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -27,11 +28,14 @@ from lucy_tui.api.models import (
     MAX_PAGE_SIZE,
     AllowedSenders,
     AllowedSendersUpdate,
+    AuditKind,
+    AuditPage,
     BankConnection,
     ClientCreate,
     ClientDetail,
     ClientIntegrations,
     ClientIntegrationsUpdate,
+    ClientPage,
     ClientStatus,
     ClientSummary,
     ClientUpdate,
@@ -76,7 +80,7 @@ IN_PROGRESS_MAX_DELAY = 8.0
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
-_CLIENT_PAGE = TypeAdapter(Page[ClientSummary])
+_CLIENT_PAGE = TypeAdapter(ClientPage)
 _DOCUMENT_PAGE = TypeAdapter(Page[Document])
 _FIRM_DOCUMENT_PAGE = TypeAdapter(Page[FirmDocument])
 
@@ -325,25 +329,49 @@ class LucyClient:
 
     async def clients_page(
         self,
-        page: int = 1,
+        page: int | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         *,
+        after: str | None = None,
+        changed_since: str | None = None,
         q: str | None = None,
         status: ClientStatus | None = None,
         plan: Plan | None = None,
         team_id: int | None = None,
-    ) -> Page[ClientSummary]:
-        params: dict[str, Any] = {"page": page, "page_size": page_size}
-        for name, value in (("q", q), ("status", status), ("plan", plan), ("team_id", team_id)):
+    ) -> ClientPage:
+        """One page of the client list: the first, the one ``after`` a page's ``next``, or
+        (older callers) page number ``page``. ``changed_since``: only what changed since
+        that token (an earlier answer's ``changes``)."""
+        params = _page_params(page, page_size, after)
+        for name, value in (
+            ("changed_since", changed_since),
+            ("q", q),
+            ("status", status),
+            ("plan", plan),
+            ("team_id", team_id),
+        ):
             if value is not None:
                 params[name] = str(value)
         return self._parse_with(_CLIENT_PAGE, await self._get("/clients", params))
 
     async def iter_client_pages(
         self, page_size: int = MAX_PAGE_SIZE, **filters: Any
-    ) -> AsyncIterator[Page[ClientSummary]]:
-        """Every page of the client list, in order, as each arrives."""
-        async for result in _pages(lambda page: self.clients_page(page, page_size, **filters)):
+    ) -> AsyncIterator[ClientPage]:
+        """Every page of the client list, in order, as each arrives (by cursor: a client
+        added meanwhile neither shifts nor repeats the rows that follow)."""
+        async for result in _pages(
+            lambda after: self.clients_page(page_size=page_size, after=after, **filters)
+        ):
+            yield result
+
+    async def iter_client_changes(
+        self, token: str, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[ClientPage]:
+        """The clients changed since ``token`` (an earlier answer's ``changes``), a page at a
+        time; the first page also says ``removed`` and ``reset`` (then it is the only one)."""
+        async for result in _pages(
+            lambda after: self.clients_page(page_size=page_size, after=after, changed_since=token)
+        ):
             yield result
 
     async def iter_clients(
@@ -437,12 +465,13 @@ class LucyClient:
     async def documents_page(
         self,
         client_id: int,
-        page: int = 1,
+        page: int | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         *,
         status: DocumentStatus | None = None,
+        after: str | None = None,
     ) -> Page[Document]:
-        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        params = _page_params(page, page_size, after)
         if status is not None:
             params["status"] = str(status)
         response = await self._get(f"/clients/{client_id}/documents", params)
@@ -456,7 +485,9 @@ class LucyClient:
         status: DocumentStatus | None = None,
     ) -> AsyncIterator[Page[Document]]:
         async for result in _pages(
-            lambda page: self.documents_page(client_id, page, page_size, status=status)
+            lambda after: self.documents_page(
+                client_id, page_size=page_size, status=status, after=after
+            )
         ):
             yield result
 
@@ -503,13 +534,14 @@ class LucyClient:
 
     async def firm_documents_page(
         self,
-        page: int = 1,
+        page: int | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         *,
         status: DocumentStatus | None = None,
+        after: str | None = None,
     ) -> Page[FirmDocument]:
         """Documents of every client this staff member sees (each names its client)."""
-        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        params = _page_params(page, page_size, after)
         if status is not None:
             params["status"] = str(status)
         return self._parse_with(_FIRM_DOCUMENT_PAGE, await self._get("/documents", params))
@@ -518,7 +550,7 @@ class LucyClient:
         self, page_size: int = MAX_PAGE_SIZE, *, status: DocumentStatus | None = None
     ) -> AsyncIterator[Page[FirmDocument]]:
         async for result in _pages(
-            lambda page: self.firm_documents_page(page, page_size, status=status)
+            lambda after: self.firm_documents_page(page_size=page_size, status=status, after=after)
         ):
             yield result
 
@@ -632,13 +664,98 @@ class LucyClient:
         )
         return self._parse(InvoiceSettings, response)
 
+    # --- audit trail ----------------------------------------------------------------------
 
-async def _pages(fetch: Callable[[int], Awaitable[Page[T]]]) -> AsyncIterator[Page[T]]:
-    """Pages 1, 2, ... from ``fetch(page)``, each as it arrives, until the last one."""
-    page = 1
+    @staticmethod
+    def _audit_params(
+        after: int | None, page_size: int, kinds: Sequence[AuditKind] | None, **more: Any
+    ) -> httpx.QueryParams:
+        params: list[tuple[str, str | int | float | bool | None]] = [("page_size", page_size)]
+        if after is not None:
+            params.append(("after", str(after)))
+        params += [("kind", str(kind)) for kind in kinds or ()]
+        for name, value in more.items():
+            if isinstance(value, datetime):
+                params.append((name, value.isoformat()))
+            elif value is not None:
+                params.append((name, str(value)))
+        return httpx.QueryParams(params)
+
+    async def client_history(
+        self,
+        client_id: int,
+        *,
+        after: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        kinds: Sequence[AuditKind] | None = None,
+    ) -> AuditPage:
+        """A page of what was changed in a client's file, the newest first; the next page
+        is ``after=page.next``."""
+        params = self._audit_params(after, page_size, kinds)
+        response = await self._request(
+            "GET", f"/clients/{client_id}/history", params=params, retry=True
+        )
+        return self._parse(AuditPage, response)
+
+    async def audit_page(
+        self,
+        *,
+        after: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        kinds: Sequence[AuditKind] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> AuditPage:
+        """A page of the firm's audit trail (admins only), the newest first."""
+        params = self._audit_params(
+            after,
+            page_size,
+            kinds,
+            staff_id=staff_id,
+            client_id=client_id,
+            since=since,
+            until=until,
+        )
+        return self._parse(
+            AuditPage, await self._request("GET", "/audit", params=params, retry=True)
+        )
+
+    async def iter_audit_pages(
+        self,
+        fetch: Callable[[int | None], Awaitable[AuditPage]],
+    ) -> AsyncIterator[AuditPage]:
+        """Every page ``fetch(after)`` gives, following the cursor to the last one:
+        ``iter_audit_pages(lambda after: client.client_history(7, after=after))``."""
+        after: int | None = None
+        while True:
+            page = await fetch(after)
+            yield page
+            if page.next is None or not page.items:
+                return
+            after = page.next
+
+
+P = TypeVar("P", bound=Page[Any])
+
+
+async def _pages(fetch: Callable[[str | None], Awaitable[P]]) -> AsyncIterator[P]:
+    """The first page from ``fetch(None)``, then ``fetch(next)`` with each page's cursor,
+    each as it arrives, until a page has no ``next``."""
+    after: str | None = None
     while True:
-        result = await fetch(page)
+        result = await fetch(after)
         yield result
-        if page >= result.last_page or not result.items:
+        if result.next is None or not result.items:
             return
-        page += 1
+        after = result.next
+
+
+def _page_params(page: int | None, page_size: int, after: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"page_size": page_size}
+    if after is not None:
+        params["after"] = after
+    elif page is not None:
+        params["page"] = page
+    return params

@@ -128,12 +128,22 @@ class Script:
         return [json.loads(request.content) for request in self.requests]
 
 
-def page_json(items: Sequence[Any], total: int, page: int, page_size: int) -> dict[str, Any]:
-    return {"items": list(items), "total": total, "page": page, "page_size": page_size}
+def page_json(
+    items: Sequence[Any], total: int, page: int, page_size: int, next: str | None = None
+) -> dict[str, Any]:
+    return {
+        "items": list(items),
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "next": next,
+    }
 
 
 class PagedServer:
-    """A handler serving ``items`` page by page, honouring ``page`` and ``page_size``.
+    """A handler serving ``items`` page by page, honouring ``page`` (an offset) or ``after``
+    (a cursor: here ``@`` and the next row's position; none: the first page) and
+    ``page_size``, and answering ``next`` when more rows follow.
 
     ``cap`` lowers the page size the server accepts (it answers with its own size, as a
     server may); every request is recorded.
@@ -143,19 +153,28 @@ class PagedServer:
         self.items = list(items)
         self.cap = cap
         self.requests: list[httpx.Request] = []
+        self._asked: list[tuple[int, int]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        page = int(request.url.params["page"])
-        size = int(request.url.params["page_size"])
+        params = request.url.params
+        size = int(params["page_size"])
         if self.cap is not None:
             size = min(size, self.cap)
-        start = (page - 1) * size
-        return ok(page_json(self.items[start : start + size], len(self.items), page, size))
+        if "page" in params:
+            page = int(params["page"])
+            start = (page - 1) * size
+        else:
+            start = int(params["after"].removeprefix("@")) if "after" in params else 0
+            page = len([r for r in self.requests if "page" not in r.url.params])
+        self._asked.append((page, int(params["page_size"])))
+        end = start + size
+        after = f"@{end}" if end < len(self.items) else None
+        return ok(page_json(self.items[start:end], len(self.items), page, size, after))
 
     def asked(self) -> list[tuple[int, int]]:
-        """(page, page_size) of every request, in order."""
-        return [(int(r.url.params["page"]), int(r.url.params["page_size"])) for r in self.requests]
+        """(page, page_size) of every request, in order (a cursor walk's pages: 1, 2...)."""
+        return list(self._asked)
 
 
 class LosingTransport(httpx.AsyncBaseTransport):

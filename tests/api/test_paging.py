@@ -1,5 +1,6 @@
-"""Paged lists: the client iterators walk every page with the right query, and the small
-lists (staff, teams, vault, users, integrations) are gathered whole."""
+"""Paged lists: the client and document iterators walk every page by its cursor (``after=``
+the previous page's ``next``) with the right query, and the small lists (staff, teams,
+vault, users, integrations) are gathered whole by page number."""
 
 from __future__ import annotations
 
@@ -106,16 +107,11 @@ async def test_every_page_carries_the_filters(connect: Connect) -> None:
         )
     ]
     assert len(clients) == 5
+    filters = {"q": "bakkerij claes", "status": "active", "plan": "business_pro", "team_id": "2"}
     assert [query(r) for r in server.requests] == [
-        {
-            "page": str(n),
-            "page_size": "2",
-            "q": "bakkerij claes",
-            "status": "active",
-            "plan": "business_pro",
-            "team_id": "2",
-        }
-        for n in (1, 2, 3)
+        {"page_size": "2", **filters},
+        {"after": "@2", "page_size": "2", **filters},
+        {"after": "@4", "page_size": "2", **filters},
     ]
 
 
@@ -153,10 +149,10 @@ async def test_the_walk_follows_the_page_size_the_server_answers(connect: Connec
 async def test_the_walk_stops_at_an_empty_page_even_if_total_says_more(
     connect: Connect,
 ) -> None:
-    """Clients deleted while paging: the total is stale, an empty page ends the walk."""
+    """Clients deleted while paging: an empty page ends the walk, whatever else it says."""
     script = Script(
-        ok(page_json([client_summary_json(1), client_summary_json(2)], 10, 1, 2)),
-        ok(page_json([], 10, 2, 2)),
+        ok(page_json([client_summary_json(1), client_summary_json(2)], 10, 1, 2, "@2")),
+        ok(page_json([], 10, 2, 2, "@4")),
     )
     client = connect(script)
     clients = [c async for c in client.iter_clients(page_size=2)]
@@ -182,7 +178,9 @@ async def test_iter_document_pages_walks_with_the_status_filter(connect: Connect
     assert [d.id for p in pages for d in p.items] == [1, 2, 3, 4, 5]
     assert all(isinstance(d, Document) for p in pages for d in p.items)
     assert [query(r) for r in server.requests] == [
-        {"page": str(n), "page_size": "2", "status": "failed"} for n in (1, 2, 3)
+        {"page_size": "2", "status": "failed"},
+        {"after": "@2", "page_size": "2", "status": "failed"},
+        {"after": "@4", "page_size": "2", "status": "failed"},
     ]
     assert {r.url.path for r in server.requests} == {f"{API}/clients/7/documents"}
 

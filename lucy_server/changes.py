@@ -1,0 +1,288 @@
+"""What changed since a token: the change sequence behind ``GET /clients?changed_since=``.
+
+Every client row carries ``change_seq``, the number of the last write transaction that
+changed what its list row shows. The numbers come from one counter row
+(``change_counter``), taken at the very end of the write transaction (:func:`stamp`, run
+by :func:`lucy_server.db.write_tx` just before it commits) and held until the commit, so
+the numbers are handed out in commit order: when a reader sees the counter at ``n``,
+every change numbered ``n`` or less is committed and visible to it. SQLite serialises
+writers anyway; on PostgreSQL the counter row's lock serialises only the last statements
+of the transactions that changed a client.
+
+What marks a client changed, without any call in the endpoints:
+
+- any ``UPDATE``/``INSERT`` of ``clients`` (a field, the counts of :mod:`lucy_server.sending`,
+  the Peppol switches, the denormalised teams and integrations of :mod:`lucy_server.denorm`):
+  ``change_seq`` has a column default and ``onupdate`` that write the transaction's
+  *marker* (a negative number of its own), replaced by the real number in :func:`stamp`;
+- a write of a row the list shows next to the client's own (:data:`DEPENDENTS`): its Peppol
+  lookup, the name of its contact (``staff``) or of one of its teams (``teams``): those rows
+  carry the marker too, and :func:`stamp` marks the clients that show them.
+
+What must be said: a client that leaves someone's view (hidden, moved to other teams,
+deleted) is recorded with :func:`record_exit` (its *previous* visibility), so that
+``removed`` can name it to exactly those who could see it, and to no one else.
+
+Writes made outside :func:`lucy_server.db.write_tx` (a test writing straight into the
+database) leave ``change_seq`` NULL: such a client counts as changed in every answer.
+
+A token is ``c1.`` and base64url JSON: the database's id (a random name made with the
+counter row), the number, and a digest of what the staff member could see (role and
+teams). Another database, a number ahead of the counter (a restored backup), a number
+below the pruned horizon, or other teams: the answer is ``reset``, and the app loads the
+whole list again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, exists, insert, select, update
+from sqlalchemy.engine import Connection
+
+from lucy_server import db
+from lucy_server.auth import Principal
+from lucy_server.errors import ApiError
+from lucy_server.visibility import visible_clause
+from lucy_tui.api.models import FieldError
+
+TOKEN_PREFIX = "c1."
+MAX_TOKEN_LENGTH = 300
+COUNTER_ID = 1
+_INFO_KEY = "lucy_changes"
+
+_c = db.clients
+_e = db.client_exits
+
+
+def _dependents() -> dict[str, Any]:
+    """For each table whose rows a list row shows: the clients that show a changed row."""
+    lookups, staff, teams, client_teams = (
+        db.peppol_lookups,
+        db.staff,
+        db.teams,
+        db.client_teams,
+    )
+    return {
+        "peppol_lookups": lambda marker: _c.c.id.in_(
+            select(lookups.c.client_id).where(lookups.c.change_seq == marker)
+        ),
+        "staff": lambda marker: _c.c.contact_id.in_(
+            select(staff.c.id).where(staff.c.change_seq == marker)
+        ),
+        "teams": lambda marker: _c.c.id.in_(
+            select(client_teams.c.client_id)
+            .join(teams, teams.c.id == client_teams.c.team_id)
+            .where(teams.c.change_seq == marker)
+        ),
+    }
+
+
+DEPENDENTS = _dependents()
+
+
+@dataclass
+class ChangeSet:
+    """The open write transaction's marker and the tracked tables it was written to."""
+
+    marker: int | None = None
+    tables: set[str] = field(default_factory=set)
+
+
+# --- the write side -------------------------------------------------------------------------
+
+
+def begin(conn: Connection) -> None:
+    """Track the changes of the write transaction that starts on ``conn``."""
+    conn.info[_INFO_KEY] = ChangeSet()
+
+
+def end(conn: Connection) -> None:
+    conn.info.pop(_INFO_KEY, None)
+
+
+def marker(conn: Connection, table: str) -> int | None:
+    """The marker this transaction writes into ``table.change_seq`` (None: untracked)."""
+    changes: ChangeSet | None = conn.info.get(_INFO_KEY)
+    if changes is None:
+        return None
+    if changes.marker is None:
+        changes.marker = -1 - secrets.randbits(52)
+    changes.tables.add(table)
+    return changes.marker
+
+
+def column_default(context: Any) -> int | None:
+    """``change_seq``'s default and ``onupdate``: the transaction's marker."""
+    return marker(context.root_connection, context.current_column.table.name)
+
+
+def touch(conn: Connection, where: ColumnElement[bool]) -> None:
+    """Mark the clients matching ``where`` changed (for a change the triggers cannot see)."""
+    conn.execute(update(_c).where(where).values(change_seq=marker(conn, "clients")))
+
+
+def record_exit(conn: Connection, client_id: int, *, team_key: str, hidden: bool) -> None:
+    """The client may leave the view of some staff (hidden, other teams, deleted): keep who
+    could see it until now (its previous ``team_key`` and ``hidden``)."""
+    conn.execute(
+        insert(_e).values(
+            client_id=client_id,
+            team_key=team_key,
+            hidden=hidden,
+            seq=marker(conn, "client_exits"),
+        )
+    )
+
+
+def stamp(conn: Connection) -> None:
+    """Just before the commit: number this transaction's changes (see the module's doc)."""
+    changes: ChangeSet | None = conn.info.get(_INFO_KEY)
+    if changes is None or changes.marker is None:
+        return
+    mark = changes.marker
+    seq = next_number(conn)
+    marked = _c.c.change_seq == mark
+    extra = [DEPENDENTS[name](mark) for name in sorted(changes.tables) if name in DEPENDENTS]
+    if extra:
+        marked = marked | extra[0]
+        for clause in extra[1:]:
+            marked = marked | clause
+    conn.execute(update(_c).where(marked).values(change_seq=seq))
+    for name in sorted(changes.tables - {"clients"}):
+        table: Table = db.metadata.tables[name]
+        conn.execute(
+            update(table).where(table.c[_seq_column(name)] == mark).values({_seq_column(name): seq})
+        )
+    changes.marker = None
+    changes.tables.clear()
+
+
+def _seq_column(table: str) -> str:
+    return "seq" if table == "client_exits" else "change_seq"
+
+
+def next_number(conn: Connection) -> int:
+    """The next change number; the counter row stays locked until the commit."""
+    k = db.change_counter
+    bumped = conn.execute(
+        update(k).where(k.c.id == COUNTER_ID).values(value=k.c.value + 1)
+    ).rowcount
+    if not bumped:
+        ensure_counter(conn)
+        conn.execute(update(k).where(k.c.id == COUNTER_ID).values(value=k.c.value + 1))
+    return int(conn.scalar(select(k.c.value).where(k.c.id == COUNTER_ID)) or 0)
+
+
+def ensure_counter(conn: Connection) -> None:
+    """The counter row, made once per database with the database's random id."""
+    k = db.change_counter
+    if conn.scalar(select(k.c.id).where(k.c.id == COUNTER_ID)) is None:
+        conn.execute(
+            insert(k).values(id=COUNTER_ID, value=0, floor=0, database_id=secrets.token_hex(8))
+        )
+
+
+def prune_exits(conn: Connection, before: datetime) -> int:
+    """Forget exits older than ``before``; tokens older than the newest forgotten one get
+    ``reset`` from then on. Returns how many were forgotten."""
+    newest = conn.scalar(select(_e.c.seq).where(_e.c.at < before).order_by(_e.c.seq.desc()))
+    if newest is None:
+        return 0
+    k = db.change_counter
+    conn.execute(update(k).where(k.c.id == COUNTER_ID, k.c.floor < newest).values(floor=newest))
+    return conn.execute(_e.delete().where(_e.c.seq <= newest)).rowcount
+
+
+# --- the read side --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counter:
+    database_id: str
+    value: int
+    floor: int
+
+
+def read_counter(conn: Connection) -> Counter:
+    """Read it first, before the rows: every change up to ``value`` is then in what follows."""
+    k = db.change_counter
+    row = conn.execute(
+        select(k.c.database_id, k.c.value, k.c.floor).where(k.c.id == COUNTER_ID)
+    ).first()
+    if row is None:  # a database made before the counter: nothing was numbered yet
+        return Counter("", 0, 0)
+    return Counter(row.database_id, int(row.value), int(row.floor))
+
+
+def view_digest(principal: Principal) -> str:
+    """What decides which clients a staff member sees (role, teams), as a short digest."""
+    if principal.is_admin:
+        text = "admin"
+    else:
+        text = "employee:" + ",".join(str(t) for t in sorted(principal.team_ids))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def make_token(counter: Counter, value: int, principal: Principal) -> str:
+    payload = {"d": counter.database_id, "s": value, "v": view_digest(principal)}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def invalid_token(message: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_changes_token",
+        message,
+        [FieldError(field="changed_since", message=message).model_dump()],
+    )
+
+
+def read_token(text: str, counter: Counter, principal: Principal) -> int | None:
+    """The number a token of this database names, or None when the server cannot answer
+    from it (``reset``); 422 ``invalid_changes_token`` when it is no token at all."""
+    if not text.startswith(TOKEN_PREFIX) or len(text) > MAX_TOKEN_LENGTH:
+        if text[:1] == "c" and text[2:3] == "." and text[1:2].isdigit():
+            return None  # a token of another version of the server
+        raise invalid_token("changed_since is not a token this server gave (the list's 'changes')")
+    body = text[len(TOKEN_PREFIX) :]
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid_token("changed_since is not a token this server gave") from None
+    if not isinstance(payload, dict):
+        raise invalid_token("changed_since is not a token this server gave")
+    seq, database, view = payload.get("s"), payload.get("d"), payload.get("v")
+    if not (isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0):
+        raise invalid_token("changed_since is not a token this server gave")
+    if database != counter.database_id or view != view_digest(principal):
+        return None  # another database, or what this staff member sees changed wholesale
+    if seq > counter.value or seq < counter.floor:
+        return None  # ahead of this database (a restored copy), or older than kept
+    return seq
+
+
+def changed_clause(since: int) -> ColumnElement[bool]:
+    """Clients changed after ``since`` (NULL: written past the tracking, always sent)."""
+    return (_c.c.change_seq > since) | _c.c.change_seq.is_(None)
+
+
+def removed_since(conn: Connection, principal: Principal, since: int) -> list[int]:
+    """Clients this staff member could see at some point after ``since`` and cannot now
+    (or that no longer exist): only ids they may have been shown."""
+    still_visible = exists().where(_c.c.id == _e.c.client_id, visible_clause(principal))
+    query = (
+        select(_e.c.client_id)
+        .where(_e.c.seq > since, visible_clause(principal, _e), ~still_visible)
+        .distinct()
+        .order_by(_e.c.client_id)
+    )
+    return list(conn.scalars(query).all())
