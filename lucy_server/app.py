@@ -95,3 +95,20 @@ def create_app(
     openapi.install(app, exempt_posts=frozenset({LOGIN_PATH}))
     app.add_middleware(BodySizeLimitMiddleware)
     return app
+
+
+# ``lucy-server serve --workers N``: each worker process makes its own app from these (the
+# command puts them in the environment, which the workers inherit)
+DATABASE_ENV = "LUCY_SERVER_DB"
+FACTORY = "lucy_server.app:app_from_env"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of ``lucy-server serve --workers N`` (uvicorn's app factory):
+    the database of ``LUCY_SERVER_DB`` and the Peppol settings of the ``LUCY_PEPPOL_*``
+    variables, as the command resolved them. Everything the workers share lives in that
+    database (sessions, idempotency claims, login limits: docs/reliability.md)."""
+    database = os.environ.get(DATABASE_ENV, "")
+    if not database:
+        raise RuntimeError(f"{DATABASE_ENV} is not set: start the workers with lucy-server serve")
+    return create_app(database, peppol_settings=PeppolSettings.from_env(lookup_default=True))

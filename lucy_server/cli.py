@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from lucy_server.peppol.settings import PeppolSettings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         help="migrate and seed the default demo firm if the database is empty",
     )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "worker processes (1); they share everything through the database. On SQLite "
+            "they write one at a time: use PostgreSQL for a firm's server"
+        ),
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         default=None,
@@ -187,10 +200,27 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _several_workers(args: argparse.Namespace, engine: Engine, peppol: PeppolSettings) -> None:
+    """Hand the database and the resolved settings to the workers through the environment,
+    and say what several workers mean on SQLite."""
+    from lucy_server.app import DATABASE_ENV
+
+    os.environ[DATABASE_ENV] = args.db
+    os.environ.update(peppol.as_environment())
+    if engine.dialect.name == "sqlite":
+        logging.getLogger("lucy_server").warning(
+            "%d workers on SQLite: they read in parallel but write one at a time (each "
+            "write waits for the database's lock, up to 30 s); a firm's server runs on "
+            "PostgreSQL",
+            args.workers,
+        )
+    engine.dispose()  # the workers open their own connections
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from lucy_server.app import create_app
+    from lucy_server.app import FACTORY, create_app
     from lucy_server.db import make_engine
     from lucy_server.migrations import SchemaNotCurrent, check_current
     from lucy_server.peppol.settings import SettingError
@@ -210,7 +240,14 @@ def _serve(args: argparse.Namespace) -> int:
     except SchemaNotCurrent as exc:
         print(f"lucy-server: {exc}", file=sys.stderr)
         return 1
-    app = create_app(engine, peppol_settings=peppol)
+    if args.workers < 1:
+        print("lucy-server: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    app: FastAPI | str = FACTORY
+    if args.workers == 1:
+        app = create_app(engine, peppol_settings=peppol)
+    else:  # each worker makes its app from the environment it inherits (app_from_env)
+        _several_workers(args, engine, peppol)
     print(peppol.describe(), flush=True)
     if peppol.lookup and not peppol.own_smp:
         logging.getLogger("lucy_server").warning(
@@ -226,6 +263,11 @@ def _serve(args: argparse.Namespace) -> int:
     proxies = args.forwarded_allow_ips
     uvicorn.run(
         app,
+        factory=args.workers > 1,
+        workers=args.workers,
+        # the supervisor restarts a worker that does not answer its ping within this: uvicorn's
+        # 5 s killed busy workers on a loaded machine (a worker restarted loses its requests)
+        timeout_worker_healthcheck=30,
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -153,6 +153,22 @@ class PeppolSettings:
             changes["cache_seconds"] = int(text)
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    def as_environment(self) -> dict[str, str]:
+        """The ``LUCY_PEPPOL_*`` variables that :meth:`from_env` reads back as these settings
+        (``lucy-server serve --workers N`` hands its resolved settings to each worker)."""
+        resolver = ""
+        if self.resolver is not None:
+            host, port = self.resolver
+            resolver = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return {
+            "LUCY_PEPPOL_LOOKUP": "on" if self.lookup else "off",
+            "LUCY_PEPPOL_SML_ZONE": self.sml_zone,
+            "LUCY_PEPPOL_RESOLVER": resolver,
+            "LUCY_PEPPOL_OWN_SMP": self.own_smp or "",
+            "LUCY_PEPPOL_ALLOW_HTTP": "on" if self.allow_http else "off",
+            "LUCY_PEPPOL_CACHE_SECONDS": str(self.cache_seconds),
+        }
+
     def describe(self) -> str:
         """One line for the server's log: what is asked, where."""
         if not self.lookup:
