@@ -161,12 +161,15 @@ def _migrate(args: argparse.Namespace) -> int:
     from alembic.util import CommandError
 
     from lucy_server.db import make_engine
-    from lucy_server.migrations import migrate
+    from lucy_server.migrations import SchemaNotCurrent, migrate
 
     engine = make_engine(args.db)
     try:
         done = migrate(engine)
-    except CommandError as exc:  # e.g. a revision of a newer version of Lucy
+    except SchemaNotCurrent as exc:  # a revision of a newer version of Lucy
+        print(f"lucy-server: {exc}", file=sys.stderr)
+        return 1
+    except CommandError as exc:  # pragma: no cover - Alembic's own refusals
         print(f"lucy-server: {args.db}: {exc}", file=sys.stderr)
         return 1
     finally:

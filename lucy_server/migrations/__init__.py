@@ -158,11 +158,15 @@ def migrate(engine: Engine, revision: str = "head") -> Migrated:
     change (a table that Alembic copies and drops would otherwise cascade its deletes into
     the rows that reference it) and checked before the commit. PostgreSQL: under an advisory
     lock. A second migrate waits for the first, then finds the database at its revision.
+    Raises :class:`SchemaNotCurrent` for a revision this version does not know (a newer
+    version migrated the database): nothing is changed.
     """
     from alembic import command
 
     with _locked(engine) as conn:
         before = _status(conn)
+        if before.revision is not None and before.revision not in known_revisions():
+            raise SchemaNotCurrent(before, where(engine))
         command.upgrade(alembic_config(conn), revision)
         after = _status(conn).revision
     if after is None:  # pragma: no cover - an upgrade always leaves a revision
