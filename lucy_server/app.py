@@ -18,6 +18,7 @@ from lucy_server.peppol.service import backfill_lookups
 from lucy_server.peppol.settings import PeppolSettings
 from lucy_server.query import only_declared_query_parameters
 from lucy_server.routes import (
+    audit,
     auth,
     banking,
     clients,
@@ -89,6 +90,7 @@ def create_app(
         integrations,
         users,
         invoice_settings,
+        audit,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     idempotency.install(app, lambda: state, frozenset({LOGIN_PATH}))

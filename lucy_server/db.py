@@ -1,9 +1,10 @@
 """The storage of the reference backend: SQLAlchemy 2 Core tables and the engine factory.
 
-SQLite is the default (a plain file path); any SQLAlchemy URL works, so a PostgreSQL
-database can serve a whole firm. Reads run in deferred transactions, writes in
-``BEGIN IMMEDIATE`` ones on SQLite so that concurrent writers queue on the busy timeout
-instead of failing when a read transaction upgrades.
+SQLite is the default (a plain file path); any SQLAlchemy URL works, and PostgreSQL
+(``postgresql+psycopg://...``, psycopg 3) serves a whole firm. Reads run in deferred
+transactions, writes in ``BEGIN IMMEDIATE`` ones on SQLite so that concurrent writers queue on
+the busy timeout instead of failing when a read transaction upgrades; on PostgreSQL writes
+take one advisory lock to the same effect (:func:`_configure_postgresql`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.pool import QueuePool
@@ -434,6 +436,29 @@ login_failures = Table(
     Index("ix_login_failures_at", "at"),
 )
 
+# --- audit trail --------------------------------------------------------------------------
+
+# Who changed what (lucy_server.audit): one row per change, written in the change's own
+# transaction; append-only (nothing in the server updates or deletes a row). No foreign
+# keys: a record outlives what it names, and keeps the names it had at the time.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("staff_id", Integer),  # NULL: the server itself
+    Column("staff_name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("client_id", Integer),  # NULL: a change of no one client's
+    Column("client_name", String(200)),
+    Column("before", Text),  # JSON object of the changed fields as they were (or NULL)
+    Column("after", Text),  # ... and as they became
+    Index("ix_audit_log_client", "client_id", "id"),
+    Index("ix_audit_log_staff", "staff_id", "id"),
+    Index("ix_audit_log_kind", "kind", "id"),
+    Index("ix_audit_log_at", "at", "id"),
+)
+
 # --- engine -------------------------------------------------------------------------------
 
 
@@ -474,7 +499,43 @@ def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
             )
         _configure_sqlite(engine)
         return engine
+    if make_url(url).get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=24)
+        _configure_postgresql(engine)
+        return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+# pg_advisory_xact_lock's key of the firm's write lock ("lucy" in ASCII)
+WRITE_LOCK_KEY = 0x6C756379
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """The transactions of :func:`read_tx` and :func:`write_tx` on PostgreSQL.
+
+    A write transaction takes the firm's write lock first (a transaction-level advisory lock,
+    freed at commit or rollback), then reads and writes in READ COMMITTED: so writers run one
+    at a time and each sees everything committed before it, as under SQLite's
+    ``BEGIN IMMEDIATE``. Every read-modify-write of the server (a version check and its
+    update, an idempotency claim, a send and its delivery rows) relies on that, and stays
+    correct with several server processes on one database. A wait for the lock (or any
+    lock) ends after 30 s with an error, like SQLite's busy timeout.
+
+    A read transaction is REPEATABLE READ: one snapshot for all its statements (a page and
+    its total agree), never blocked by writers.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        if "options" not in cparams:
+            cparams["options"] = "-c lock_timeout=30000 -c TimeZone=UTC"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("lucy_write"):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -517,7 +578,9 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+    """A write transaction; it takes the write lock at once (SQLite: BEGIN IMMEDIATE,
+    PostgreSQL: the firm's advisory lock, see :func:`_configure_postgresql`), so writers
+    queue and a read-modify-write inside it sees no concurrent change."""
     from lucy_server import changes
 
     with engine.connect() as conn:
@@ -529,6 +592,26 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
                 changes.stamp(conn)  # numbers what changed, just before the commit
         finally:
             changes.end(conn)
+
+
+def sync_sequences(conn: Connection) -> None:
+    """After rows were inserted with explicit ids (the demo seed): move each id sequence past
+    the highest id, so that the next insert without an id does not take a used one.
+
+    Only PostgreSQL needs it (a SERIAL column's sequence does not see explicit ids); SQLite
+    gives a new row the highest id plus one anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    present = set(inspect(conn).get_table_names())
+    for table in metadata.sorted_tables:
+        key = list(table.primary_key.columns)
+        if table.name not in present or len(key) != 1 or not isinstance(key[0].type, Integer):
+            continue
+        column = key[0].name
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f'COALESCE((SELECT max("{column}") FROM {table.name}), 0) + 1, false)'
+        )
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -26,11 +26,11 @@ import dns.asyncresolver
 from sqlalchemy import literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.peppol.lookup import LookupResult, lookup_company
 from lucy_server.peppol.settings import PeppolSettings
 from lucy_server.peppol.sml import make_resolver
-from lucy_tui.api.models import PeppolLookup, PeppolLookupState
+from lucy_tui.api.models import AuditKind, PeppolLookup, PeppolLookupState
 
 log = logging.getLogger("lucy_server.peppol")
 T = TypeVar("T")
@@ -118,6 +118,19 @@ def store_result(conn: Connection, client_id: int, result: LookupResult, now: da
                 version=registration.version + 1,
             )
         )
+
+
+SERVER = audit.Actor(None, "Lucy server")  # a lookup nobody asked for
+
+
+def _audited(lookup: PeppolLookup) -> dict[str, Any]:
+    """What a lookup's audit record says of the stored result."""
+    return {
+        "state": lookup.state.value,
+        "provider": lookup.provider,
+        "participant_id": lookup.participant_id,
+        "message": lookup.message,
+    }
 
 
 class PeppolService:
@@ -215,33 +228,62 @@ class PeppolService:
                 select(db.clients.c.enterprise_number).where(db.clients.c.id == client_id)
             )
 
-    async def _check_and_store(self, client_id: int, enterprise_number: str) -> LookupResult:
+    async def _check_and_store(
+        self, client_id: int, enterprise_number: str, actor: audit.Actor | None
+    ) -> LookupResult:
         result = await self._lookup(enterprise_number)
-        await asyncio.to_thread(self._store, client_id, result)
+        await asyncio.to_thread(self._store, client_id, result, actor)
         return result
 
-    def _store(self, client_id: int, result: LookupResult) -> None:
+    def _store(self, client_id: int, result: LookupResult, actor: audit.Actor | None) -> None:
+        """Keep the result and, with it, the audit record of who asked for the lookup."""
         with db.write_tx(self.engine) as conn:
             exists = conn.scalar(select(db.clients.c.id).where(db.clients.c.id == client_id))
-            if exists is not None:  # deleted meanwhile: nothing to keep
-                store_result(conn, client_id, result, self._now())
+            if exists is None:  # deleted meanwhile: nothing to keep
+                return
+            before = _audited(read_lookup(conn, client_id))
+            now = self._now()
+            store_result(conn, client_id, result, now)
+            after = _audited(read_lookup(conn, client_id))
+            audit.record(
+                conn,
+                actor or SERVER,
+                AuditKind.PEPPOL_LOOKED_UP,
+                client_id,
+                before,
+                after,
+                now=now,
+            )
 
-    def check_in_background(self, client_id: int, enterprise_number: str) -> None:
+    def check_in_background(
+        self, client_id: int, enterprise_number: str, actor: audit.Actor | None = None
+    ) -> None:
         """Look a client up without waiting for it (a new client)."""
         if self.enabled:
-            self._submit(self._check_and_store(client_id, enterprise_number))
+            self._submit(self._check_and_store(client_id, enterprise_number, actor))
 
-    def check_now(self, client_id: int, enterprise_number: str) -> LookupResult:
+    def check_now(
+        self, client_id: int, enterprise_number: str, actor: audit.Actor | None = None
+    ) -> LookupResult:
         """Look a client up now and keep the result (blocks the calling thread)."""
-        return self._submit(self._check_and_store(client_id, enterprise_number)).result()
+        return self._submit(self._check_and_store(client_id, enterprise_number, actor)).result()
 
-    def check_many(self, clients: Sequence[tuple[int, str]]) -> dict[int, LookupResult]:
+    def check_many(
+        self, clients: Sequence[tuple[int, str]], actor: audit.Actor | None = None
+    ) -> dict[int, LookupResult]:
         """Look these clients up (at most ``concurrency`` at a time) and keep the results."""
 
         async def run_all() -> list[LookupResult]:
-            return await asyncio.gather(
-                *(self._check_and_store(client_id, number) for client_id, number in clients)
+            # every lookup runs to its end (each kept in a transaction of its own, with its
+            # audit record) before a failure of one is raised
+            outcomes = await asyncio.gather(
+                *(self._check_and_store(client_id, number, actor) for client_id, number in clients),
+                return_exceptions=True,
             )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            return [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
 
         results = self._submit(run_all()).result()
         return {client_id: result for (client_id, _), result in zip(clients, results, strict=True)}

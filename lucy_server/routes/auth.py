@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import update
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.auth import CurrentStaff, find_staff, open_session, staff_models
 from lucy_server.errors import ApiError
 from lucy_server.ratelimit import Refusal
 from lucy_server.responses import errors
 from lucy_server.security import burn_verification_time, verify_password
 from lucy_server.state import get_state
-from lucy_tui.api.models import LoginRequest, LoginResponse, Staff
+from lucy_tui.api.models import AuditKind, LoginRequest, LoginResponse, Staff
 from lucy_tui.api.validation import email_key
 
 router = APIRouter()
@@ -55,6 +55,15 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
         state.limiter.succeeded(conn, attempt)  # ...the session opens in this transaction
         token, expires_at = open_session(conn, row.id, now, state.token_ttl)
         staff = staff_models(conn, [row.id])[0]
+        audit.record(
+            conn,
+            audit.Actor(staff.id, staff.name),
+            AuditKind.SIGNED_IN,
+            None,
+            None,
+            {"expires_at": expires_at},
+            now=now,
+        )
     return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
 
 
@@ -72,6 +81,7 @@ def logout(principal: CurrentStaff, request: Request) -> Response:
             .where(db.sessions.c.token_sha256 == principal.token_sha256)
             .values(revoked_at=state.now())
         )
+        audit.record(conn, principal, AuditKind.SIGNED_OUT, None, None, None, now=state.now())
     return Response(status_code=204)
 
 

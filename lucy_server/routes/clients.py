@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from lucy_server import audit, db, denorm
 from lucy_server import changes as change_numbers
-from lucy_server import db, denorm
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.errors import ApiError, conflict, field_error, forbidden
 from lucy_server.paging import KeysetPaging, Order, SortKey
@@ -28,6 +28,7 @@ from lucy_tui.api.models import (
     INVITATION_DAYS,
     MAX_ID,
     TRIAL_DAYS,
+    AuditKind,
     ClientCreate,
     ClientDetail,
     ClientPage,
@@ -282,9 +283,16 @@ def create_client(
     with db.write_tx(state.engine) as conn:
         client_id = insert_client(conn, body, now=state.now())
         detail = client_detail(conn, client_id)
+        created = body.model_dump(mode="json", include={"name", "plan", "contact_id", "email"})
+        created.update(enterprise_number=detail.enterprise_number, team_ids=sorted(body.team_ids))
+        audit.record(
+            conn, principal, AuditKind.CLIENT_CREATED, client_id, None, created, now=state.now()
+        )
     # Who the new client is registered with on Peppol: asked in the background, so the
     # answer never waits for the network.
-    state.peppol.check_in_background(client_id, detail.enterprise_number)
+    state.peppol.check_in_background(
+        client_id, detail.enterprise_number, actor=audit.actor_of(principal)
+    )
     set_etag(response, detail.version)
     response.headers["Location"] = f"/api/v1/clients/{client_id}"
     return detail
@@ -348,7 +356,7 @@ def patch_client(
             values["contact_id"] = body.contact_id
         if "hidden" in present and body.hidden is not None and body.hidden != row.hidden:
             values["hidden"] = body.hidden
-        teams_changed = False
+        teams_changed: tuple[list[int], list[int]] | None = None
         if "team_ids" in present and body.team_ids is not None:
             wanted = check_team_ids(conn, body.team_ids)
             current = sorted(
@@ -359,7 +367,7 @@ def patch_client(
                 ).all()
             )
             if wanted != current:
-                teams_changed = True
+                teams_changed = (current, wanted)
                 conn.execute(
                     delete(db.client_teams).where(db.client_teams.c.client_id == client_id)
                 )
@@ -381,6 +389,8 @@ def patch_client(
             )
             if result.rowcount != 1:  # pragma: no cover - the write lock prevents it
                 check_version({row.version}, row.version + 1, "This client")
+            changes = audit.client_patch_changes(conn, row, values, teams_changed)
+            audit.record_many(conn, principal, changes, now=state.now())
         detail = client_detail(conn, client_id)
     set_etag(response, detail.version)
     return detail
@@ -420,6 +430,18 @@ def invite_client(
                 db.client_users.c.status == ClientUserStatus.INVITED.value,
             )
             .values(invited_at=now)
+        )
+        audit.record(
+            conn,
+            principal,
+            AuditKind.CLIENT_INVITED,
+            client_id,
+            {"status": row.status, "invitation_expires_at": row.invitation_expires_at},
+            {
+                "status": ClientStatus.INVITED.value,
+                "invitation_expires_at": now + timedelta(days=INVITATION_DAYS),
+            },
+            now=now,
         )
         detail = client_detail(conn, client_id)
     set_etag(response, detail.version)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
-from lucy_server import db, sending
+from lucy_server import audit, db, sending
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.catalogue import BY_ID
 from lucy_server.errors import not_found
@@ -20,8 +20,11 @@ from lucy_server.responses import CLIENT_POST, CLIENT_READ, LIST, POST
 from lucy_server.state import get_state
 from lucy_server.visibility import possible_id, visible_clause, visible_client
 from lucy_tui.api.models import (
+    ActionOutcome,
+    AuditKind,
     Document,
     DocumentActionResponse,
+    DocumentActionResult,
     DocumentDelivery,
     DocumentDetail,
     DocumentIds,
@@ -204,7 +207,28 @@ def _act(
             destination=body.destination,
             client_id=client_id,
         )
+        kind = AuditKind.DOCUMENTS_RESENT if resend else AuditKind.DOCUMENTS_SENT
+        audit.record_many(conn, principal, _delivered(kind, results), now=state.now())
     return DocumentActionResponse(results=results, clients=counts)
+
+
+def _delivered(kind: AuditKind, results: list[DocumentActionResult]) -> list[audit.Change]:
+    """A record per client of the documents delivered or tried (refused ones changed nothing)."""
+    by_client: dict[int, list[DocumentActionResult]] = {}
+    for result in results:
+        if result.outcome is not ActionOutcome.REFUSED and result.client_id is not None:
+            by_client.setdefault(result.client_id, []).append(result)
+    changes = []
+    for client_id, tried in sorted(by_client.items()):
+        after = {
+            "document_ids": [r.document_id for r in tried],
+            "delivered": [r.document_id for r in tried if r.outcome is ActionOutcome.SENT],
+            "failed": [r.document_id for r in tried if r.outcome is ActionOutcome.FAILED],
+            "destinations": sorted({r.destination for r in tried if r.destination}),
+            "status": {str(r.document_id): r.status for r in tried},
+        }
+        changes.append(audit.Change(kind, client_id, None, after))
+    return changes
 
 
 @router.post(

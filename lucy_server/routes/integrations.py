@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from lucy_server import db, denorm
+from lucy_server import audit, db, denorm
 from lucy_server.auth import CurrentStaff
 from lucy_server.catalogue import BY_ID
 from lucy_server.errors import field_error
@@ -15,7 +15,12 @@ from lucy_server.responses import CLIENT_PUT, CLIENT_READ
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.visibility import visible_client
-from lucy_tui.api.models import ClientIntegrations, ClientIntegrationsUpdate, IntegrationCategory
+from lucy_tui.api.models import (
+    AuditKind,
+    ClientIntegrations,
+    ClientIntegrationsUpdate,
+    IntegrationCategory,
+)
 
 router = APIRouter()
 _ci, _cd = db.client_integrations, db.client_destinations
@@ -91,6 +96,15 @@ def put_client_integrations(
                 .values(accounting_package=package, version=current.version + 1)
             )
             denorm.refresh(conn, client_id)
+            audit.record(
+                conn,
+                principal,
+                AuditKind.INTEGRATIONS_UPDATED,
+                client_id,
+                {"accounting_package": current.accounting_package},
+                {"accounting_package": package},
+                now=state.now(),
+            )
             current = _current(conn, client_id)
     set_etag(response, current.version)
     return current

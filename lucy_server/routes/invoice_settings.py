@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
 from lucy_server.params import PathId
@@ -16,7 +16,7 @@ from lucy_server.responses import CLIENT_PUT, CLIENT_READ, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
 from lucy_server.visibility import visible_client
-from lucy_tui.api.models import Address, InvoiceSettings, InvoiceSettingsUpdate
+from lucy_tui.api.models import Address, AuditKind, InvoiceSettings, InvoiceSettingsUpdate
 
 router = APIRouter()
 _s = db.invoice_settings
@@ -120,8 +120,18 @@ def put_invoice_settings(
             "footer": body.footer,
         }
         if any(getattr(row, key) != value for key, value in values.items()):
+            before, after = audit.changes({key: getattr(row, key) for key in values}, values)
             values["version"] = row.version + 1
             conn.execute(update(_s).where(_s.c.client_id == client_id).values(values))
+            audit.record(
+                conn,
+                principal,
+                AuditKind.INVOICE_SETTINGS_UPDATED,
+                client_id,
+                before,
+                after,
+                now=state.now(),
+            )
         settings = _model(_row(conn, client_id))
     set_etag(response, settings.version)
     return settings

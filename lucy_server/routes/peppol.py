@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.auth import CurrentStaff, Principal
 from lucy_server.errors import ApiError, conflict, not_found
 from lucy_server.params import PathId
@@ -21,6 +21,7 @@ from lucy_server.visibility import visible_clause, visible_client
 from lucy_tui.api.models import (
     AllowedSenders,
     AllowedSendersUpdate,
+    AuditKind,
     PeppolActivation,
     PeppolActivationOutcome,
     PeppolActivationResponse,
@@ -109,6 +110,19 @@ def put_peppol(
                 .where(db.clients.c.id == client_id)
                 .values(peppol_sending=body.sending, peppol_receiving=body.receiving)
             )
+            before, after = audit.changes(
+                {"sending": row.sending, "receiving": row.receiving},
+                {"sending": body.sending, "receiving": body.receiving},
+            )
+            audit.record(
+                conn,
+                principal,
+                AuditKind.PEPPOL_SWITCHED,
+                client_id,
+                before,
+                after,
+                now=state.now(),
+            )
         registration = _model(conn, _registration(conn, client_id))
     set_etag(response, registration.version)
     return registration
@@ -141,7 +155,7 @@ def lookup_peppol(
         _registration(conn, client_id)
     if not state.peppol.enabled:
         raise conflict("peppol_lookup_off", LOOKUP_OFF)
-    state.peppol.check_now(client_id, client.enterprise_number)
+    state.peppol.check_now(client_id, client.enterprise_number, actor=audit.actor_of(principal))
     with db.read_tx(state.engine) as conn:
         registration = _model(conn, _registration(conn, client_id))
     set_etag(response, registration.version)
@@ -182,7 +196,7 @@ def lookup_many(
         and (body.force or not state.peppol.fresh(stored[client_id], now))
     ]
     if to_check:
-        state.peppol.check_many(to_check)
+        state.peppol.check_many(to_check, actor=audit.actor_of(principal))
     checked = {client_id for client_id, _ in to_check}
     results: list[PeppolLookupResult] = []
     with db.read_tx(state.engine) as conn:
@@ -237,6 +251,7 @@ def activate_many(
     answer ``not_found``."""
     state = get_state(request)
     results: list[PeppolActivationResult] = []
+    switched: list[audit.Change] = []
     with db.write_tx(state.engine) as conn:
         clients = _visible_clients(conn, principal, body.client_ids)
         rows: dict[int, Any] = {}
@@ -285,6 +300,13 @@ def activate_many(
                     .where(db.clients.c.id == client_id)
                     .values(peppol_sending=sending, peppol_receiving=receiving)
                 )
+                before, after = audit.changes(
+                    {"sending": row.sending, "receiving": row.receiving},
+                    {"sending": sending, "receiving": receiving},
+                )
+                switched.append(
+                    audit.Change(AuditKind.PEPPOL_SWITCHED, client_id, before, after, name)
+                )
             results.append(
                 PeppolActivationResult(
                     client_id=client_id,
@@ -295,6 +317,7 @@ def activate_many(
                     receiving=receiving,
                 )
             )
+        audit.record_many(conn, principal, switched, now=state.now())
     return PeppolActivationResponse(results=results)
 
 
@@ -354,6 +377,15 @@ def put_allowed_senders(
                 update(db.clients)
                 .where(db.clients.c.id == client_id)
                 .values(senders_version=version)
+            )
+            audit.record(
+                conn,
+                principal,
+                AuditKind.SENDERS_UPDATED,
+                client_id,
+                {"senders": current.senders},
+                {"senders": body.senders},
+                now=state.now(),
             )
         senders = _senders(conn, client_id, version)
     set_etag(response, senders.version)

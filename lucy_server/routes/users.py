@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import conflict, not_found
 from lucy_server.paging import Paging, paged_list
@@ -17,7 +17,7 @@ from lucy_server.responses import CLIENT_DELETE, CLIENT_POST, CLIENT_READ, error
 from lucy_server.routes.clients import name_from_email
 from lucy_server.state import get_state
 from lucy_server.visibility import possible_id, visible_client
-from lucy_tui.api.models import ClientUser, ClientUserCreate, ClientUserStatus, Page
+from lucy_tui.api.models import AuditKind, ClientUser, ClientUserCreate, ClientUserStatus, Page
 from lucy_tui.api.validation import email_key
 
 router = APIRouter()
@@ -76,6 +76,8 @@ def add_user(
         except IntegrityError:
             raise _duplicate(body.email) from None
         row = conn.execute(select(*_USER_COLUMNS).where(_u.c.id == user_id)).one()
+        added = {"user_id": user_id, "email": row.email, "name": row.name}
+        audit.record(conn, principal, AuditKind.USER_ADDED, client_id, None, added, now=state.now())
     return row._asdict()
 
 
@@ -88,12 +90,15 @@ def add_user(
 def remove_user(
     client_id: PathId, user_id: PathId, principal: CurrentStaff, request: Request
 ) -> Response:
-    with db.write_tx(get_state(request).engine) as conn:
+    state = get_state(request)
+    with db.write_tx(state.engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
         if not possible_id(user_id):
             raise not_found("User")
         user = conn.execute(
-            select(_u.c.id, _u.c.email).where(_u.c.id == user_id, _u.c.client_id == client_id)
+            select(_u.c.id, _u.c.email, _u.c.name).where(
+                _u.c.id == user_id, _u.c.client_id == client_id
+            )
         ).first()
         if user is None:
             raise not_found("User")
@@ -105,4 +110,8 @@ def remove_user(
                 f"add another user first",
             )
         conn.execute(delete(_u).where(_u.c.id == user_id))
+        removed = {"user_id": user.id, "email": user.email, "name": user.name}
+        audit.record(
+            conn, principal, AuditKind.USER_REMOVED, client_id, removed, None, now=state.now()
+        )
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from sqlalchemy import delete, select
 
-from lucy_server import db
+from lucy_server import audit, db
 from lucy_server.auth import CurrentStaff
 from lucy_server.errors import ApiError, field_error, not_found
 from lucy_server.paging import Paging, paged_list
@@ -22,6 +22,7 @@ from lucy_tui.api.models import (
     VAULT_CONTENT_TYPES,
     VAULT_MAGIC,
     VAULT_MAX_BYTES,
+    AuditKind,
     Page,
     VaultCategory,
     VaultFile,
@@ -133,6 +134,14 @@ def upload_vault_file(
             )
         )
         row = conn.execute(select(*_VAULT_COLUMNS).where(_v.c.id == file_id)).one()
+        uploaded = {
+            "file_id": file_id,
+            "name": name,
+            "category": category.value,
+            "size": len(content),
+            "content_type": content_type,
+        }
+        audit.record(conn, principal, AuditKind.VAULT_UPLOADED, client_id, None, uploaded, now=now)
     response.headers["Location"] = f"/api/v1/clients/{client_id}/vault/{file_id}"
     return row._asdict()
 
@@ -190,11 +199,26 @@ def download_vault_file(
 def delete_vault_file(
     client_id: PathId, file_id: PathId, principal: CurrentStaff, request: Request
 ) -> Response:
-    with db.write_tx(get_state(request).engine) as conn:
+    state = get_state(request)
+    with db.write_tx(state.engine) as conn:
         visible_client(conn, principal, client_id, lock=True)
         if not possible_id(file_id):
             raise not_found("File")
-        result = conn.execute(delete(_v).where(_v.c.id == file_id, _v.c.client_id == client_id))
-    if result.rowcount == 0:
-        raise not_found("File")
+        gone = conn.execute(
+            select(_v.c.id, _v.c.name, _v.c.category, _v.c.size).where(
+                _v.c.id == file_id, _v.c.client_id == client_id
+            )
+        ).first()
+        if gone is None:
+            raise not_found("File")
+        conn.execute(delete(_v).where(_v.c.id == file_id, _v.c.client_id == client_id))
+        removed = {
+            "file_id": gone.id,
+            "name": gone.name,
+            "category": gone.category,
+            "size": gone.size,
+        }
+        audit.record(
+            conn, principal, AuditKind.VAULT_DELETED, client_id, removed, None, now=state.now()
+        )
     return Response(status_code=204)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -27,6 +28,8 @@ from lucy_tui.api.models import (
     MAX_PAGE_SIZE,
     AllowedSenders,
     AllowedSendersUpdate,
+    AuditKind,
+    AuditPage,
     BankConnection,
     ClientCreate,
     ClientDetail,
@@ -660,6 +663,78 @@ class LucyClient:
             "PUT", f"/clients/{client_id}/invoice-settings", settings, version
         )
         return self._parse(InvoiceSettings, response)
+
+    # --- audit trail ----------------------------------------------------------------------
+
+    @staticmethod
+    def _audit_params(
+        after: int | None, page_size: int, kinds: Sequence[AuditKind] | None, **more: Any
+    ) -> httpx.QueryParams:
+        params: list[tuple[str, str | int | float | bool | None]] = [("page_size", page_size)]
+        if after is not None:
+            params.append(("after", str(after)))
+        params += [("kind", str(kind)) for kind in kinds or ()]
+        for name, value in more.items():
+            if isinstance(value, datetime):
+                params.append((name, value.isoformat()))
+            elif value is not None:
+                params.append((name, str(value)))
+        return httpx.QueryParams(params)
+
+    async def client_history(
+        self,
+        client_id: int,
+        *,
+        after: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        kinds: Sequence[AuditKind] | None = None,
+    ) -> AuditPage:
+        """A page of what was changed in a client's file, the newest first; the next page
+        is ``after=page.next``."""
+        params = self._audit_params(after, page_size, kinds)
+        response = await self._request(
+            "GET", f"/clients/{client_id}/history", params=params, retry=True
+        )
+        return self._parse(AuditPage, response)
+
+    async def audit_page(
+        self,
+        *,
+        after: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        kinds: Sequence[AuditKind] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> AuditPage:
+        """A page of the firm's audit trail (admins only), the newest first."""
+        params = self._audit_params(
+            after,
+            page_size,
+            kinds,
+            staff_id=staff_id,
+            client_id=client_id,
+            since=since,
+            until=until,
+        )
+        return self._parse(
+            AuditPage, await self._request("GET", "/audit", params=params, retry=True)
+        )
+
+    async def iter_audit_pages(
+        self,
+        fetch: Callable[[int | None], Awaitable[AuditPage]],
+    ) -> AsyncIterator[AuditPage]:
+        """Every page ``fetch(after)`` gives, following the cursor to the last one:
+        ``iter_audit_pages(lambda after: client.client_history(7, after=after))``."""
+        after: int | None = None
+        while True:
+            page = await fetch(after)
+            yield page
+            if page.next is None or not page.items:
+                return
+            after = page.next
 
 
 P = TypeVar("P", bound=Page[Any])

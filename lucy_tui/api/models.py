@@ -758,3 +758,56 @@ class InvoiceSettingsUpdate(InvoiceSettingsFields):
     @classmethod
     def _check(cls, value: str, info: ValidationInfo) -> str:
         return validation.INVOICE_SETTINGS_CHECKS[str(info.field_name)](value)
+
+
+# --- audit trail --------------------------------------------------------------------------
+
+
+class AuditKind(StrEnum):
+    """What a record of the audit trail says happened (a closed set)."""
+
+    SIGNED_IN = "auth.signed_in"
+    SIGNED_OUT = "auth.signed_out"
+    CLIENT_CREATED = "client.created"
+    CLIENT_UPDATED = "client.updated"  # the name
+    CLIENT_PLAN_CHANGED = "client.plan_changed"
+    CLIENT_TEAMS_CHANGED = "client.teams_changed"
+    CLIENT_CONTACT_CHANGED = "client.contact_changed"
+    CLIENT_HIDDEN = "client.hidden"
+    CLIENT_UNHIDDEN = "client.unhidden"
+    CLIENT_INVITED = "client.invited"
+    PEPPOL_SWITCHED = "peppol.switched"
+    PEPPOL_LOOKED_UP = "peppol.looked_up"
+    SENDERS_UPDATED = "senders.updated"
+    USER_ADDED = "users.added"
+    USER_REMOVED = "users.removed"
+    INTEGRATIONS_UPDATED = "integrations.updated"
+    INVOICE_SETTINGS_UPDATED = "invoice_settings.updated"
+    VAULT_UPLOADED = "vault.uploaded"
+    VAULT_DELETED = "vault.deleted"
+    DOCUMENTS_SENT = "documents.sent"
+    DOCUMENTS_RESENT = "documents.resent"
+
+
+class AuditEntry(WireModel):
+    """One record of the audit trail: who changed what, when; the changed fields before and
+    after (never a secret)."""
+
+    id: int
+    at: datetime
+    staff_id: int | None = None  # None: the server itself
+    staff_name: str  # as it was at the time
+    kind: AuditKind
+    client_id: int | None = None
+    client_name: str | None = None  # as it was at the time
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class AuditPage(WireModel):
+    """Records, newest first; ``next`` is the ``after=`` of the next page (None: this
+    page is the last)."""
+
+    items: list[AuditEntry]
+    total: int
+    next: int | None = None
