@@ -137,8 +137,6 @@ def test_a_firm_filled_at_the_first_migration_keeps_every_row_up_to_the_head(
 
 
 def test_a_server_refuses_a_database_behind_the_head_and_says_to_migrate(engine: Engine) -> None:
-    if HEAD == FIRST:
-        pytest.skip("one migration so far: no database can be behind the head")
     migrate(engine, FIRST)
     with pytest.raises(SchemaNotCurrent, match=rf"at schema {FIRST}, this server needs {HEAD}"):
         create_app(engine)
@@ -252,6 +250,14 @@ def test_serve_refuses_a_database_that_is_not_migrated(
         assert "made before migrations" in err and f"lucy-server migrate --db {old}`" in err
     assert main(["migrate", "--db", str(old)]) == 0
     assert f"from made before migrations to {HEAD}" in capsys.readouterr().out
+
+    behind = tmp_path / "behind.db"
+    engine = db.make_engine(behind)
+    migrate(engine, FIRST)
+    engine.dispose()
+    assert main(["serve", "--db", str(behind)]) == 1
+    err = capsys.readouterr().err
+    assert f"at schema {FIRST}, this server needs {HEAD}: back it up, then run" in err
 
 
 def test_migrate_refuses_a_revision_of_a_newer_version(
