@@ -561,14 +561,6 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def create_schema(engine: Engine) -> None:
-    """Bring the database's schema to the newest migration (what this did in place before
-    the migrations: kept for its callers; see :func:`lucy_server.migrations.ensure_current`)."""
-    from lucy_server.migrations import ensure_current
-
-    ensure_current(engine)
-
-
 @contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
     """A read transaction (a consistent snapshot)."""
