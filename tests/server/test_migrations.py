@@ -274,18 +274,48 @@ def test_migrate_refuses_a_revision_of_a_newer_version(
 # --- two at once, and the cost of the check -------------------------------------------------
 
 
-def test_two_migrations_at_once_migrate_once(engine: Engine, empty_database_url: str) -> None:
-    """Both start while a third party holds the migration lock; when it lets go, one
-    migrates and the other, which waited, finds the database at the head."""
-    command = [sys.executable, "-m", "lucy_server.cli", "migrate", "--db", empty_database_url]
-    with db.write_tx(engine) as conn:  # SQLite's write lock, PostgreSQL's write lock...
-        if engine.dialect.name == "postgresql":  # ...and the migrations' own
-            conn.execute(text(f"SELECT pg_advisory_xact_lock({migrations.PG_LOCK_KEY})"))
+# `lucy-server migrate` in a process that says when its imports are done
+MIGRATE_WHEN_READY = (
+    "import pathlib, sys\n"
+    "import alembic.command, lucy_server.cli\n"
+    "pathlib.Path(sys.argv[1]).touch()\n"
+    "sys.exit(lucy_server.cli.main(['migrate', '--db', sys.argv[2]]))\n"
+)
+
+
+def waiting_for_locks(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            ).scalar_one()
+        )
+
+
+def test_two_migrations_at_once_migrate_once(
+    engine: Engine, empty_database_url: str, tmp_path: Path
+) -> None:
+    """Both start while a third party holds the write lock; when it lets go, one migrates
+    and the other, which waited, finds the database at the head."""
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    with db.write_tx(engine):  # SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's
         runs = [
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)
+            subprocess.Popen(
+                [sys.executable, "-c", MIGRATE_WHEN_READY, str(flag), empty_database_url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for flag in ready
         ]
-        time.sleep(2.0)  # both are past their imports and waiting for the lock
+        deadline = time.monotonic() + 60
+        while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if engine.dialect.name == "postgresql":  # both seen waiting for the lock
+            while waiting_for_locks(engine) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        else:  # past their imports, they are in BEGIN IMMEDIATE within a moment
+            time.sleep(0.5)
         assert [run.poll() for run in runs] == [None, None]
     outs = [run.communicate(timeout=60) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outs
@@ -294,6 +324,7 @@ def test_two_migrations_at_once_migrate_once(engine: Engine, empty_database_url:
     assert differences(engine) == []
 
 
+@pytest.mark.sqlite_only("Alembic's import does not depend on the database")
 def test_the_check_at_each_start_reads_one_row_and_imports_no_alembic(engine: Engine) -> None:
     migrate(engine)
     url = engine.url.render_as_string(hide_password=False)
