@@ -14,13 +14,14 @@ proxy that is the proxy's, unless the server is told to trust the proxy's forwar
 (``lucy-server serve --forwarded-allow-ips``; see docs/reliability.md).
 
 Shared by every worker (``lucy-server serve --workers N``) and every server over one database:
-the failures are rows of ``db.login_failures``. A sign-in is let through to the password check
-only by :meth:`LoginLimits.attempt`, which checks both limits and counts the try as a failure
-in one write transaction (writers queue: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's write
-lock; see ``db.write_tx``), so two workers can never both let a sixth try through. A right
-password then takes its row back and resets the pair's count (:meth:`LoginLimits.succeeded`)
-in the transaction that opens the session. A try still being checked counts meanwhile: a
-second try of the same pair at that moment sees it.
+the failures are rows of ``db.login_failures``. A sign-in is checked twice: before the password
+is (:meth:`LoginLimits.check`: a locked-out key costs no scrypt), and after it, in the write
+transaction that records the outcome (:meth:`LoginLimits.settle`), where writers queue
+(SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's write lock; see ``db.write_tx``). So when tries
+race (several workers, several requests at once) the sixth is never answered with what its
+password was worth: it gets the 429, is not counted, and a right password opens no session.
+Sign-ins that succeed count nothing, so a whole office behind one address signing in at
+once is never refused.
 
 The table stays small: rows older than the longest window go as new ones come, and past
 :data:`MAX_ROWS` (a spray of names from many addresses) the rows of every key below its limit
@@ -56,15 +57,6 @@ class Refusal:
     per_source: bool  # the address as a whole is limited, not only this account from it
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """A sign-in let through to the password check: counted as a failure until it succeeds."""
-
-    failure_id: int
-    account: str
-    source: str
-
-
 def _seconds(wait: timedelta) -> int:
     return max(1, int(wait.total_seconds() + 0.999))
 
@@ -93,33 +85,35 @@ class LoginLimits:
     def key(account: str, source: str) -> tuple[str, str]:
         return account[:ACCOUNT_LENGTH], source[:SOURCE_LENGTH]
 
-    # --- the sign-in's two steps ----------------------------------------------------------
+    # --- the sign-in's two checks ---------------------------------------------------------
 
-    def attempt(self, account: str, source: str, now: datetime) -> Attempt | Refusal:
-        """Let a sign-in of ``account`` from ``source`` through (and count it as a failure
-        until :meth:`succeeded`), or say why not: both in one write transaction."""
+    def check(self, account: str, source: str, now: datetime) -> Refusal | None:
+        """Before the password check: why the sign-in is not tried, if it is not."""
+        with db.read_tx(self.engine) as conn:
+            return self.refusal(conn, account, source, now)
+
+    def settle(
+        self, conn: Connection, account: str, source: str, now: datetime, *, ok: bool
+    ) -> Refusal | None:
+        """After the password check, inside the write transaction that opens the session:
+        the refusal if the key got locked out meanwhile (nothing counted then, and the
+        caller opens no session), else the outcome counted: a failure is recorded; a right
+        password starts the account's count from this source again. The source's count keeps
+        the pair's earlier failures: one good account must not whitewash a spray of others."""
         account, source = self.key(account, source)
-        with db.write_tx(self.engine) as conn:
-            refusal = self.refusal(conn, account, source, now)
-            if refusal is not None:
-                return refusal  # a try while locked out is not counted
-            failure_id = db.inserted_id(
-                conn.execute(_f.insert().values(account=account, source=source, at=now))
+        refusal = self.refusal(conn, account, source, now)
+        if refusal is not None:
+            return refusal  # a try while locked out is not counted
+        if ok:
+            conn.execute(
+                update(_f)
+                .where(_f.c.account == account, _f.c.source == source)
+                .values(account=None)
             )
-            self._bound(conn, now)
-        return Attempt(failure_id, account, source)
-
-    def succeeded(self, conn: Connection, attempt: Attempt) -> None:
-        """A right password (inside the write transaction that opens the session): the try
-        was no failure, and the account's count from this source starts again. The source's
-        count keeps the pair's earlier failures: one good account must not whitewash a spray
-        of others."""
-        conn.execute(delete(_f).where(_f.c.id == attempt.failure_id))
-        conn.execute(
-            update(_f)
-            .where(_f.c.account == attempt.account, _f.c.source == attempt.source)
-            .values(account=None)
-        )
+            return None
+        conn.execute(_f.insert().values(account=account, source=source, at=now))
+        self._bound(conn, now)
+        return None
 
     # --- counting -------------------------------------------------------------------------
 

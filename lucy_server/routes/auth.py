@@ -31,17 +31,9 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     now = state.now()
     account = email_key(body.email)
     source = source_address(request)
-    attempt = state.limiter.attempt(account, source, now)  # counted as a failure until...
-    if isinstance(attempt, Refusal):
-        wait = attempt.retry_after
-        what = "from your network address" if attempt.per_source else "for this account"
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"Too many failed sign-ins {what}; try again in {wait} s",
-            {"retry_after": wait},
-            headers={"Retry-After": str(wait)},
-        )
+    refusal = state.limiter.check(account, source, now)
+    if refusal is not None:
+        raise _too_many(refusal)
     with db.read_tx(state.engine) as conn:
         row = find_staff(conn, body.email)
     if row is None:
@@ -49,22 +41,38 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
         ok = False
     else:
         ok = verify_password(body.password, row.password_hash)
-    if not ok or row is None:
-        raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
     with db.write_tx(state.engine) as conn:
-        state.limiter.succeeded(conn, attempt)  # ...the session opens in this transaction
-        token, expires_at = open_session(conn, row.id, now, state.token_ttl)
-        staff = staff_models(conn, [row.id])[0]
-        audit.record(
-            conn,
-            audit.Actor(staff.id, staff.name),
-            AuditKind.SIGNED_IN,
-            None,
-            None,
-            {"expires_at": expires_at},
-            now=now,
-        )
-    return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
+        # checked again with the outcome counted, in one transaction: of tries that raced,
+        # the one past the limit learns nothing of its password (see lucy_server.ratelimit)
+        refusal = state.limiter.settle(conn, account, source, now, ok=ok)
+        if refusal is None and ok and row is not None:
+            token, expires_at = open_session(conn, row.id, now, state.token_ttl)
+            staff = staff_models(conn, [row.id])[0]
+            audit.record(
+                conn,
+                audit.Actor(staff.id, staff.name),
+                AuditKind.SIGNED_IN,
+                None,
+                None,
+                {"expires_at": expires_at},
+                now=now,
+            )
+            return LoginResponse(access_token=token, expires_at=expires_at, staff=staff)
+    if refusal is not None:
+        raise _too_many(refusal)
+    raise ApiError(401, "unauthorized", _BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _too_many(refusal: Refusal) -> ApiError:
+    wait = refusal.retry_after
+    what = "from your network address" if refusal.per_source else "for this account"
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"Too many failed sign-ins {what}; try again in {wait} s",
+        {"retry_after": wait},
+        headers={"Retry-After": str(wait)},
+    )
 
 
 @router.post(

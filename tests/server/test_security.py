@@ -28,7 +28,7 @@ from lucy_server import auth as server_auth
 from lucy_server import db, security
 from lucy_server.app import create_app
 from lucy_server.cli import DEFAULT_HOST, _parser, main
-from lucy_server.ratelimit import MAX_SOURCE_FAILURES, Attempt, LoginLimits, Refusal
+from lucy_server.ratelimit import MAX_SOURCE_FAILURES, LoginLimits, Refusal
 from lucy_server.seed import STAFF
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import RateLimitedError, UnauthorizedError
@@ -280,20 +280,25 @@ async def test_unknown_accounts_are_limited_alike_so_the_limit_reveals_nothing(
 def test_a_spray_of_other_names_does_not_lift_a_lock_out(server_app: FastAPI) -> None:
     engine = server_app.state.lucy.engine
     limits = LoginLimits(engine, max_rows=50)
+
+    def fail(account: str, source: str, now: datetime) -> Refusal | None:
+        with db.write_tx(engine) as conn:
+            return limits.settle(conn, account, source, now, ok=False)
+
     now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     for _ in range(5):
-        assert isinstance(limits.attempt("admin@demo-firm.be", "203.0.113.1", now), Attempt)
-    limits.attempt("employee@demo-firm.be", "203.0.113.1", now)
+        assert fail("admin@demo-firm.be", "203.0.113.1", now) is None
+    fail("employee@demo-firm.be", "203.0.113.1", now)
     for number in range(200):  # far more names, from as many addresses, than the table keeps
-        limits.attempt(f"spray-{number}@example.com", f"198.51.100.{number}", now)
-    assert limits.attempt("admin@demo-firm.be", "203.0.113.1", now) == Refusal(60, False)
+        fail(f"spray-{number}@example.com", f"198.51.100.{number}", now)
+    assert limits.check("admin@demo-firm.be", "203.0.113.1", now) == Refusal(60, False)
     with db.read_tx(engine) as conn:
         assert limits.failures(conn) <= 51  # the table stays bounded
     later = now + timedelta(minutes=2)
     for number in range(60):  # old failures are what goes first
-        limits.attempt(f"later-{number}@example.com", f"192.0.2.{number}", later)
-    assert isinstance(limits.attempt("admin@demo-firm.be", "203.0.113.1", later), Attempt)
-    limits.attempt("admin@demo-firm.be", "203.0.113.1", later + timedelta(minutes=6))
+        fail(f"later-{number}@example.com", f"192.0.2.{number}", later)
+    assert limits.check("admin@demo-firm.be", "203.0.113.1", later) is None
+    fail("admin@demo-firm.be", "203.0.113.1", later + timedelta(minutes=6))
     with db.read_tx(engine) as conn:
         assert limits.failures(conn) == 1  # older than both windows: gone
 
@@ -398,23 +403,48 @@ async def test_two_workers_over_one_database_share_the_limit(
 async def test_concurrent_tries_at_two_workers_never_let_a_sixth_through(
     seeded_db: Path | str, clock: FakeClock
 ) -> None:
-    """Each try is let through and counted in one write transaction: 12 wrong passwords at
-    once, shared by two workers, reach the password check 5 times, the other 7 wait."""
+    """Each try's outcome is counted and checked in one write transaction: of 12 wrong
+    passwords at once, shared by two workers, 5 are answered 401, the other 7 wait; and a
+    right password racing them opens no session once the count is full."""
     apps = [create_app(seeded_db, clock=clock) for _ in range(2)]
 
-    async def guess(app: FastAPI) -> int:
+    async def sign_in(app: FastAPI, email: str, password: str) -> int:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, client=("203.0.113.31", 40000)),
             base_url="http://lucy.test",
         ) as raw:
-            return (await login(raw, EMPLOYEE, WRONG)).status_code
+            return (await login(raw, email, password)).status_code
 
     try:
-        answers = await asyncio.gather(*(guess(apps[n % 2]) for n in range(12)))
+        answers = await asyncio.gather(*(sign_in(apps[n % 2], EMPLOYEE, WRONG) for n in range(12)))
+        assert sorted(answers) == [401] * 5 + [429] * 7
+        assert await sign_in(apps[0], EMPLOYEE, PASSWORD) == 429
     finally:
         for app in apps:
             app.state.lucy.engine.dispose()
-    assert sorted(answers) == [401] * 5 + [429] * 7
+
+
+async def test_an_office_behind_one_address_signs_in_at_once(
+    seeded_db: Path | str, clock: FakeClock
+) -> None:
+    """Sign-ins that succeed count nothing: 40 at once from one address (more than both
+    limits), the five staff members over and over, at two workers, all get in."""
+    apps = [create_app(seeded_db, clock=clock) for _ in range(2)]
+
+    async def sign_in(number: int) -> int:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=apps[number % 2], client=("203.0.113.32", 1)),
+            base_url="http://lucy.test",
+        ) as raw:
+            email = STAFF[number % len(STAFF)][0]
+            return (await login(raw, email, PASSWORD)).status_code
+
+    try:
+        answers = await asyncio.gather(*(sign_in(number) for number in range(40)))
+    finally:
+        for app in apps:
+            app.state.lucy.engine.dispose()
+    assert answers == [200] * 40
 
 
 def test_the_address_behind_a_proxy_is_taken_from_the_proxy_only_when_told(
