@@ -21,12 +21,28 @@ from pathlib import Path
 
 from bench.firms import firm, login, served
 
+ROOT = Path(__file__).resolve().parent.parent
+TREE = "LUCY_BENCH_TREE"  # another source tree to import lucy_tui and lucy_server from
 
-def probe(args: list[str], env: dict[str, str]) -> dict[str, float]:
+
+def tree_env(tree: Path | None) -> dict[str, str]:
+    return {TREE: str(tree)} if tree is not None else {}
+
+
+def use_tree() -> None:
+    """Measure the app of the tree named by LUCY_BENCH_TREE with this benchmark's code."""
+    if os.environ.get(TREE):
+        sys.path.insert(0, os.environ[TREE])
+
+
+def probe(args: list[str], env: dict[str, str], tree: Path | None = None) -> dict[str, float]:
+    """One fresh process of ``bench.probe``; ``tree``: run another source tree's app (an
+    earlier version, unpacked with ``git archive``) instead of this one."""
     started = time.time()
     out = subprocess.run(
         [sys.executable, "-m", "bench.probe", *args],
-        env={**os.environ, **env},
+        cwd=ROOT,
+        env={**os.environ, **env, **tree_env(tree)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -52,7 +68,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def startup(runs: int) -> dict[str, dict[str, float]]:
+def startup(runs: int, before: Path | None = None) -> dict[str, dict[str, float]]:
     firms = {size: firm(size) for size in (10_000, 50_000)}
     samples: dict[str, list[dict[str, float]]] = {}
     with (
@@ -82,17 +98,79 @@ def startup(runs: int) -> dict[str, dict[str, float]]:
             ),
         }
 
-        def run(name: str, args: list[str], env: dict[str, str]) -> dict[str, float]:
+        def run(
+            name: str, args: list[str], env: dict[str, str], tree: Path | None = None
+        ) -> dict[str, float]:
             if name.endswith("cold"):  # no list from a previous session to paint
                 shutil.rmtree(Path(env["LUCY_DATA_DIR"]) / "snapshots", ignore_errors=True)
-            return probe(args, env)
+            return probe(args, env, tree)
 
+        trees: list[tuple[str, Path | None]] = [("", None)]
+        if before is not None:  # the earlier version, interleaved with this one
+            trees.append(("before: ", before))
         for name, (args, env) in envs.items():
-            # Warm-up (page cache, .pyc files); a full load leaves last session's list.
-            run(name, args if args[0] == "baseline" or "--all" in args else [*args, "--all"], env)
+            for _prefix, tree in trees:
+                # Warm-up (page cache, .pyc files); a full load leaves last session's list.
+                warm = args if args[0] == "baseline" or "--all" in args else [*args, "--all"]
+                run(name, warm, env, tree)
+                if args[0] == "baseline":
+                    break
         for _ in range(runs):
             for name, (args, env) in envs.items():
-                samples.setdefault(name, []).append(run(name, args, env))
+                for prefix, tree in trees:
+                    if prefix and args[0] == "baseline":
+                        continue
+                    samples.setdefault(prefix + name, []).append(run(name, args, env, tree))
+    return {
+        name: {key: median([s[key] for s in runs_ if key in s]) for key in runs_[0]}
+        for name, runs_ in samples.items()
+    }
+
+
+async def bare_input_keystrokes(word: str = "bakkerij") -> dict[str, float]:
+    """The keystroke's baseline: a bare Textual Input echoing each key, Pilot as below."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input()
+
+    cpu = []
+    async with Bare().run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            for index in range(len(word) * 2):
+                key = word[index] if index < len(word) else "backspace"
+                started_cpu = time.process_time()
+                await pilot.press(key)
+                await pilot.pause()
+                cpu.append(time.process_time() - started_cpu)
+    return {"keystroke_cpu_ms_median": median(cpu) * 1000}
+
+
+def keystrokes(runs: int, before: Path | None = None) -> dict[str, dict[str, float]]:
+    """The filter keystroke against a bare Input's, each in a fresh process, interleaved
+    (and the earlier version's, with ``before``): medians of the per-run medians."""
+    trees: list[tuple[str, Path | None]] = [("lucy", None)]
+    if before is not None:
+        trees.append(("before: lucy", before))
+    samples: dict[str, list[dict[str, float]]] = {}
+    database = firm(50_000)
+    for _ in range(runs):
+        for name, tree in [("bare input", None), *trees]:
+            flag = "--only-bare-input" if name == "bare input" else "--only-keys"
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.app", flag, "--json", "--db", str(database)],
+                cwd=ROOT,
+                env={**os.environ, **tree_env(tree)},
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=True,
+            )
+            text = out.stdout.strip().splitlines()[-1]
+            samples.setdefault(name, []).append(json.loads(text.replace("'", '"')))
     return {
         name: {key: median([s[key] for s in runs_]) for key in runs_[0]}
         for name, runs_ in samples.items()
@@ -150,11 +228,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only-keys", action="store_true", help="only the filter keystrokes")
+    parser.add_argument("--only-bare-input", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also run an earlier version, interleaved: a source tree from "
+        "`git archive <commit> | tar -x -C DIR`",
+    )
     args = parser.parse_args()
-    if args.only_keys:
-        print(asyncio.run(filter_keystrokes(firm(50_000))))
+    if args.only_keys or args.only_bare_input:
+        use_tree()
+        measured = (
+            asyncio.run(bare_input_keystrokes())
+            if args.only_bare_input
+            else asyncio.run(filter_keystrokes(args.db or firm(50_000)))
+        )
+        print(json.dumps(measured) if args.json else measured)
         return
-    results = startup(args.runs)
+    results = startup(args.runs, args.before)
     base = results["baseline"]["first_paint_cpu"]
     print(
         f"baseline (minimal Textual app): first paint {base * 1000:.0f} ms CPU, "
@@ -164,10 +258,18 @@ def main() -> None:
         if name == "baseline":
             continue
         line = (
-            f"{name:18} first rows {values['first_paint_cpu'] * 1000:6.0f} ms CPU "
+            f"{name:26} first rows {values['first_paint_cpu'] * 1000:6.0f} ms CPU "
             f"({values['first_paint_cpu'] / base:.2f}x baseline), "
             f"{values['first_paint_wall'] * 1000:6.0f} ms wall"
         )
+        if "first_live_cpu" in values and "all_loaded_wall" not in values:
+            line += (
+                f"; live rows {values['first_live_cpu'] * 1000:6.0f} ms CPU "
+                f"({values['first_live_cpu'] / base:.2f}x), "
+                f"{values['first_live_wall'] * 1000:6.0f} ms wall"
+            )
+        if "first_screen_cpu" in values and "all_loaded_wall" not in values:
+            line += f"; screen drawn {values['first_screen_cpu'] / base:.2f}x"
         if "all_loaded_wall" in values:
             line += (
                 f"; all {values['rows']:.0f} rows loaded at {values['all_loaded_wall']:.2f} s "
@@ -175,10 +277,15 @@ def main() -> None:
                 f"{values['max_rss_mb']:.0f} MB"
             )
         print(line)
-    keys = asyncio.run(filter_keystrokes(firm(50_000)))
-    print(
-        "filter keystroke at 50,000 clients: " + ", ".join(f"{k} {v:.1f}" for k, v in keys.items())
-    )
+    keys = keystrokes(args.runs, args.before)
+    bare = keys["bare input"]["keystroke_cpu_ms_median"]
+    for name, values in keys.items():
+        ratio = values["keystroke_cpu_ms_median"] / bare
+        print(
+            f"{name}: keystroke {values['keystroke_cpu_ms_median']:.1f} ms CPU median "
+            f"({ratio:.2f}x the bare input's); "
+            + ", ".join(f"{k} {v:.1f}" for k, v in values.items())
+        )
 
 
 if __name__ == "__main__":

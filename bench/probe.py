@@ -9,6 +9,7 @@ so the parent can measure from before it spawned the process.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -64,17 +65,34 @@ def lucy(server: str | None, wait_for_all: bool) -> None:
         config_dir=config_dir(), data_dir=Path(data_dir()), settings=Settings(), server=server
     )
 
+    def record(name: str) -> None:
+        if f"{name}_cpu" not in results:
+            results[f"{name}_cpu"] = time.process_time()
+            results[f"{name}_wall"] = time.time()
+
+    def live_painted() -> None:
+        record("first_live")
+        if not wait_for_all:
+            app.exit()
+
     def check() -> None:
         try:
             screen = app.get_screen("dashboard")
             table = screen.query_one(ClientTable)
         except Exception:
             return
+        if "first_screen_cpu" not in results and app.screen is screen and table.size.height:
+            record("first_screen")  # the screen is drawn, with or without rows
         if "first_paint_cpu" not in results and table.first_rows_painted:
-            results["first_paint_cpu"] = time.process_time()
-            results["first_paint_wall"] = time.time()
-            if not wait_for_all:
-                app.exit()
+            record("first_paint")  # the first rows: the last session's, or the live ones
+        live = (
+            "first_paint_cpu" in results
+            and not getattr(screen, "showing_last_session", False)
+            and len(screen.view.rows)  # type: ignore[attr-defined]
+        )
+        if live and "live_pending" not in results:
+            results["live_pending"] = 1
+            app.call_after_refresh(live_painted)  # the live rows are drawn in this frame
         if wait_for_all and getattr(screen, "loading_done", False) and "first_paint_cpu" in results:
             results["all_loaded_cpu"] = time.process_time()
             results["all_loaded_wall"] = time.time()
@@ -83,10 +101,13 @@ def lucy(server: str | None, wait_for_all: bool) -> None:
 
     app.call_later(lambda: app.set_interval(0.002, check))
     app.run(headless=True, size=(160, 50))
+    results.pop("live_pending", None)
     _report(**results)
 
 
 if __name__ == "__main__":
+    if os.environ.get("LUCY_BENCH_TREE"):  # an earlier version's app (bench/app.py --before)
+        sys.path.insert(0, os.environ["LUCY_BENCH_TREE"])
     mode = sys.argv[1]
     server = sys.argv[sys.argv.index("--server") + 1] if "--server" in sys.argv else None
     if mode == "baseline":

@@ -165,6 +165,7 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         self._cursor_id: int | None = None
         self._user_moved = False
         self._styles: dict[str, Style] = {}
+        self._base_style: Style | None = None  # rich_style, which walks the ancestors
         # Drawn rows, reused while the row, its state and the width are unchanged.
         self._strips: LRUCache[tuple[object, ...], tuple[R, Strip]] = LRUCache(self.CACHE_SIZE)
         self.first_rows_painted = False
@@ -329,6 +330,7 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
         self._layouts.clear()
         self._styles.clear()
         self._strips.clear()
+        self._base_style = None
 
     def _style(self, name: str, *, shared: bool = False) -> Style:
         """A component class's style: the table's own ``name``, or the base's (``shared``)."""
@@ -434,7 +436,9 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style
+        if base is None:  # computed once per style change, not once per line drawn
+            base = self._base_style = self.rich_style
         if y < HEADER_HEIGHT:
             return self._header(width, base)
         index = round(self.scroll_offset.y) + y - HEADER_HEIGHT
