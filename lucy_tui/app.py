@@ -533,7 +533,22 @@ class LucyApp(App[None]):
                 key = keys.get(name.removeprefix("action_")) or keys.get(name)
                 yield SystemCommand(title, f"{help_text} ({key})" if key else help_text, callback)
         yield from self._session_commands()
+        yield from self._audit_commands()
         yield from super().get_system_commands(screen)
+
+    def _audit_commands(self) -> Iterable[SystemCommand]:
+        """The firm's audit log, for admins (the server refuses it to anyone else)."""
+        if self.sessions.active and self.session.staff.is_admin:
+            yield SystemCommand(
+                "Audit: the firm's log",
+                "Who changed what, when, in every client's file (admins)",
+                self.open_firm_audit,
+            )
+
+    def open_firm_audit(self) -> None:
+        from lucy_tui.screens.history import FirmAuditScreen
+
+        self.push_screen(FirmAuditScreen(self.ctx))
 
     def _session_commands(self) -> Iterable[SystemCommand]:
         if not self.embedded and self.sessions.active:

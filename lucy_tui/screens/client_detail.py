@@ -37,6 +37,7 @@ class ClientDetailScreen(LucyScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the list", id="detail.back"),
         Binding("f", "favourite", "Favourite", id="detail.favourite"),
+        Binding("H", "history", "History", show=False, id="detail.history"),
         Binding("ctrl+r", "refresh", "Refresh", id="detail.refresh"),
         *(
             Binding(str(number), f"show_tab('{tab_id}')", title.split(" ", 1)[1], show=False)
@@ -167,6 +168,12 @@ class ClientDetailScreen(LucyScreen[None]):
         self.ctx.clients.toggle_favourite(self.client_id, self.client_name)
         self._update_title()
 
+    def action_history(self) -> None:
+        """The client's history: who changed what, when (DESIGN §5: ``H``)."""
+        from lucy_tui.screens.history import ClientHistoryScreen
+
+        self.app.push_screen(ClientHistoryScreen(self.ctx, self.client_id, self.client_name))
+
     def action_back(self) -> None:
         unsaved = [tab for tab in self.query(DetailTab) if tab.has_unsaved_changes()]
         if not unsaved:
@@ -202,5 +209,10 @@ class ClientDetailScreen(LucyScreen[None]):
                 for tab_id, title, _ in TABS
             ),
             ("Client: toggle favourite", "Star or unstar this client", self.action_favourite),
+            (
+                "Client: history",
+                "Who changed what in this client's file, when",
+                self.action_history,
+            ),
             ("Client: back to the list", "Return to the client list", self.action_back),
         ]
