@@ -1,0 +1,44 @@
+"""One keystroke of the client list's filter is one screen update (issue 14): the list is
+filtered within the keystroke, and the status line is repainted, never laid out."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from .conftest import SIZE, settle, wait_loaded
+
+
+async def test_the_list_is_filtered_within_the_keystroke(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        bar = screen.query_one("#filter", Input)
+        bar.value = "bakkerij"
+        # no message round trip: filtered as the value changed, before any repaint
+        assert screen.view.filter.text == "bakkerij"
+        assert 0 < len(screen.view) < len(screen.view.rows)
+        bar.value = ""
+        assert screen.view.filter.text == "" and len(screen.view) == len(screen.view.rows)
+
+
+async def test_typing_in_the_filter_never_lays_out_the_status_line(make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        status = screen.query_one("#status-line", Static)
+        layouts: list[bool] = []
+        refresh = status.refresh
+
+        def watched(*regions, **kwargs):  # type: ignore[no-untyped-def]
+            layouts.append(bool(kwargs.get("layout")))
+            return refresh(*regions, **kwargs)
+
+        monkeypatch.setattr(status, "refresh", watched)
+        await pilot.press("slash")
+        await pilot.press(*"bak")
+        await settle(pilot)
+        assert "filter: bak" in str(status.render())
+        assert layouts and not any(layouts)
+        count = len(layouts)
+        screen._update_status()  # the same text again: not even a repaint
+        assert len(layouts) == count
