@@ -70,7 +70,9 @@ def test_the_workers_get_the_settings_the_command_resolved() -> None:
         assert PeppolSettings.from_env(environment, lookup_default=not each.lookup) == each
 
 
-def test_serve_refuses_no_workers(seeded_db: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_no_workers(
+    seeded_db: Path | str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from lucy_server.cli import main
 
     assert main(["serve", "--db", str(seeded_db), "--workers", "0"]) == 2
