@@ -16,12 +16,12 @@ proxy that is the proxy's, unless the server is told to trust the proxy's forwar
 Shared by every worker (``lucy-server serve --workers N``) and every server over one database:
 the failures are rows of ``db.login_failures``. A sign-in is checked twice: before the password
 is (:meth:`LoginLimits.check`: a locked-out key costs no scrypt), and after it, in the write
-transaction that records the outcome (:meth:`LoginLimits.settle`), where writers queue
-(SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's write lock; see ``db.write_tx``). So when tries
-race (several workers, several requests at once) the sixth is never answered with what its
-password was worth: it gets the 429, is not counted, and a right password opens no session.
-Sign-ins that succeed count nothing, so a whole office behind one address signing in at
-once is never refused.
+transaction that records the outcome (:meth:`LoginLimits.settle`), where they queue (SQLite's
+``BEGIN IMMEDIATE``; on PostgreSQL an advisory lock of their own, held till the commit,
+whatever else ``db.write_tx`` locks). So when tries race (several workers, several requests at
+once) the sixth is never answered with what its password was worth: it gets the 429, is not
+counted, and a right password opens no session. Sign-ins that succeed count nothing, so a
+whole office behind one address signing in at once is never refused.
 
 The table stays small: rows older than the longest window go as new ones come, and past
 :data:`MAX_ROWS` (a spray of names from many addresses) the rows of every key below its limit
@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from lucy_server import db
@@ -48,6 +48,9 @@ MAX_ACCOUNTS = MAX_ROWS  # its name when the limits were kept in memory
 ACCOUNT_LENGTH = 320
 SOURCE_LENGTH = 100
 
+# the PostgreSQL advisory lock that settles hold till their commit ("lucylim" in ASCII); on
+# SQLite the write transaction's BEGIN IMMEDIATE serialises them
+PG_LOCK_KEY = 0x6C7563796C696D
 _f = db.login_failures
 
 
@@ -101,6 +104,8 @@ class LoginLimits:
         password starts the account's count from this source again. The source's count keeps
         the pair's earlier failures: one good account must not whitewash a spray of others."""
         account, source = self.key(account, source)
+        if conn.dialect.name == "postgresql":  # whatever else write_tx locks: settles queue
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
         refusal = self.refusal(conn, account, source, now)
         if refusal is not None:
             return refusal  # a try while locked out is not counted
