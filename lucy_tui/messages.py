@@ -31,12 +31,26 @@ if TYPE_CHECKING:  # pydantic: not imported before the list's first paint
 
 @dataclass
 class ClientsPageLoaded(Message):
-    """One page of the client list arrived (``generation`` tells loads apart)."""
+    """One page of the client list arrived (``generation`` tells loads apart); ``changes``:
+    the server's token for asking what changed since this load (``changed_since``)."""
 
     generation: int
     clients: list[ClientSummary]
     total: int
     done: bool
+    changes: str | None = None
+
+
+@dataclass
+class ClientsChangesLoaded(Message):
+    """What changed since the last load (a refresh): the changed clients' rows, the ids that
+    left the list, and the next token; ``reset``: the server cannot tell, load it all."""
+
+    generation: int
+    clients: list[ClientSummary]
+    removed: list[int]
+    changes: str | None
+    reset: bool
 
 
 @dataclass

@@ -22,6 +22,9 @@ class ClientStore:
     def __init__(self) -> None:
         self.favourites: set[int] = set()
         self._subscribers: list[MessagePump] = []
+        # the server's token for "what changed since the list was loaded" (a refresh asks
+        # only for that); None: no whole list loaded yet in this session
+        self.changes_token: str | None = None
 
     def subscribe(self, subscriber: MessagePump) -> None:
         """``subscriber`` gets ClientChanged, ClientCountsChanged and FavouriteToggled."""

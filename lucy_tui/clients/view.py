@@ -66,6 +66,16 @@ class ClientView:
                 self._trials_soon.discard(index)
         self._sorted = None
 
+    def remove(self, client_ids: Iterable[int]) -> int:
+        """Drop these clients' rows (gone, or out of the user's view); how many were here.
+        Call :meth:`refresh` afterwards."""
+        gone = {client_id for client_id in client_ids if client_id in self._position}
+        if gone:
+            kept = [row for row in self.rows if row.id not in gone]
+            self.clear()
+            self.add_rows(kept)
+        return len(gone)
+
     def replace(self, client: ClientSummary) -> None:
         self.add([client])
         self.refresh()

@@ -26,6 +26,7 @@ from lucy_tui.local.paths import documents_dir
 from lucy_tui.messages import (
     ClientChanged,
     ClientCountsChanged,
+    ClientsChangesLoaded,
     ClientsLoadFailed,
     ClientsPageLoaded,
     ConnectRequested,
@@ -61,7 +62,6 @@ class FilterInput(Input):
         Binding("down", "back_to_list", "To the list", show=False),
     ]
 
-    def action_clear_filter(self) -> None:
     def __init__(self, on_change: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._on_change = on_change
@@ -69,6 +69,7 @@ class FilterInput(Input):
     def watch_value(self, value: str) -> None:
         self._on_change(value)
 
+    def action_clear_filter(self) -> None:
         self.value = ""
         self.screen.query_one(ClientTable).focus()
 
@@ -114,8 +115,8 @@ class DashboardScreen(LucyScreen[None]):
         self._snapshot = snapshot  # the top of the list from the last session
         self._showing_snapshot = False
         self._connection = ""  # what the connection says while the last session's rows show
-        self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._status_text = "Connecting…"
+        self._first_page_pending = False  # the next page is a load's first: snapshot it
         self._replacing = False
         self._shown_hints = ""
         self._trials_soon = 0  # trials ending soon among the shown rows
@@ -181,8 +182,10 @@ class DashboardScreen(LucyScreen[None]):
         try:
             async for page in client.iter_client_pages():
                 loaded += len(page.items)
-                done = loaded >= page.total or not page.items
-                self.post_message(ClientsPageLoaded(generation, page.items, page.total, done))
+                done = page.next is None or not page.items
+                self.post_message(
+                    ClientsPageLoaded(generation, page.items, page.total, done, page.changes)
+                )
         except LucyError as error:
             self.post_message(ClientsLoadFailed(generation, error))
             return
@@ -207,6 +210,8 @@ class DashboardScreen(LucyScreen[None]):
         if message.generation != self._generation:
             return
         self.total = message.total
+        if message.done:  # the next refresh asks only for what changed since this load
+            self.ctx.clients.changes_token = message.changes
         if self._first_page_pending:
             self._first_page_pending = False
             if self.snapshot_store is not None:
@@ -544,10 +549,58 @@ class DashboardScreen(LucyScreen[None]):
             yield ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
 
     def action_refresh(self) -> None:
-        if self.ctx.session.active:
-            self.start_loading()
-        else:
+        if not self.ctx.session.active:
             self.post_message(ConnectRequested())
+        elif self.ctx.clients.changes_token and self.loading_done and not self._showing_snapshot:
+            self.refresh_changes(self.ctx.clients.changes_token)
+        else:
+            self.start_loading()
+
+    def refresh_changes(self, token: str) -> None:
+        """Ask only for what changed since the list was loaded (nothing changed: no row
+        moves); the list stays as it is until the answer is in."""
+        self._generation += 1
+        self._connection = ""
+        self._load_changes(self._generation, token)
+
+    @work(exclusive=True, group="clients", exit_on_error=False)
+    async def _load_changes(self, generation: int, token: str) -> None:
+        client = self.ctx.session.client
+        changed: list[ClientSummary] = []
+        removed: list[int] = []
+        latest: str | None = None
+        try:
+            async for page in client.iter_client_changes(token):
+                if page.reset:
+                    self.post_message(ClientsChangesLoaded(generation, [], [], None, True))
+                    return
+                changed += page.items
+                removed += page.removed
+                latest = page.changes
+        except LucyError as error:
+            self.post_message(ClientsLoadFailed(generation, error))
+            return
+        self.post_message(ClientsChangesLoaded(generation, changed, removed, latest, False))
+
+    @on(ClientsChangesLoaded)
+    def _changes_loaded(self, message: ClientsChangesLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        if message.reset:  # the server cannot tell what changed: the whole list again
+            self.ctx.clients.changes_token = None
+            self.start_loading()
+            return
+        self.ctx.clients.changes_token = message.changes
+        if message.clients:
+            self.view.add(message.clients)
+        gone = self.view.remove(message.removed)
+        self.total = len(self.view.rows)
+        if message.clients or gone:
+            self._apply_view()
+        else:
+            self._update_status()
+        if message.clients or gone:
+            self.notify(f"Refreshed: {len(message.clients):,} changed, {gone:,} gone.", timeout=3)
 
     @on(ClientTable.Opened)
     def _open_client(self, message: ClientTable.Opened) -> None:

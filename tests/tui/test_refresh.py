@@ -1,0 +1,193 @@
+"""ctrl+r on the client list asks only for what changed since the list was loaded
+(``GET /clients?changed_since=``), against the real reference server: with nothing changed
+no client row crosses the wire; a changed client's row is updated, a hidden one leaves the
+list, and when the server cannot tell (the employee's teams changed) the whole list is
+loaded again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from lucy_server import db
+from lucy_server.app import create_app
+from lucy_server.seed import DEMO_PASSWORD
+from lucy_tui.api.client import LucyClient
+from lucy_tui.api.models import ClientUpdate
+from lucy_tui.app import LucyApp
+
+from ..conftest import SEED_NOW, FakeClock
+from .conftest import SIZE, settle, wait_loaded
+
+SERVER = "http://lucy.test"
+ADMIN = "admin@demo-firm.be"
+EMPLOYEE = "employee@demo-firm.be"
+FIRM = 150  # clients of the demo firm
+
+
+class RowCounter(httpx.AsyncBaseTransport):
+    """The real transport, counting the client rows each answer of GET /clients carries."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.answers: list[tuple[dict[str, str], int]] = []  # (query, rows)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path == "/api/v1/clients":
+            body = await response.aread()
+            rows = len(json.loads(body).get("items", []))
+            self.answers.append((dict(request.url.params), rows))
+        return response
+
+    def mark(self) -> int:
+        return len(self.answers)
+
+    def since(self, mark: int) -> list[tuple[dict[str, str], int]]:
+        return self.answers[mark:]
+
+
+@pytest.fixture
+def server(data_dir: Path) -> FastAPI:
+    return create_app(data_dir / "demo.db", clock=FakeClock(SEED_NOW))
+
+
+@pytest.fixture
+def counter(server: FastAPI) -> RowCounter:
+    return RowCounter(httpx.ASGITransport(app=server))
+
+
+@pytest.fixture
+async def admin(server: FastAPI) -> AsyncIterator[LucyClient]:
+    """Another staff member at work on the same server meanwhile."""
+    async with LucyClient(SERVER, transport=httpx.ASGITransport(app=server)) as client:
+        await client.login(ADMIN, DEMO_PASSWORD)
+        yield client
+
+
+@pytest.fixture
+def remote(
+    make_app, counter: RowCounter, server: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], object]:
+    """``remote(email)``: the app in remote mode signed in as ``email``, through ``counter``."""
+
+    async def start(email: str) -> LucyApp:
+        async with LucyClient(SERVER, transport=httpx.ASGITransport(app=server)) as client:
+            login = await client.login(email, DEMO_PASSWORD)
+        monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+        app: LucyApp = make_app(server=SERVER, transport=counter)
+        return app
+
+    return start
+
+
+async def test_a_refresh_with_nothing_changed_moves_no_client_row(
+    remote, counter: RowCounter
+) -> None:
+    app = await remote(ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.answers) == FIRM  # the first load: all
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        asked = counter.since(mark)
+        assert asked and all("changed_since" in query for query, _rows in asked)
+        assert sum(rows for _q, rows in asked) == 0
+        assert len(dashboard.view.rows) == FIRM and len(dashboard.view) == FIRM
+        assert [n.message for n in app._notifications] == []  # nothing to say
+
+
+async def test_a_changed_client_is_updated_by_a_refresh(
+    remote, counter: RowCounter, admin: LucyClient
+) -> None:
+    app = await remote(ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        await pilot.press("slash", *"status:active", "enter", "j")  # a filter, a cursor
+        aalter = await admin.client(1)
+        await admin.update_client(1, ClientUpdate(name="Aalter Interieur NV"), aalter.version)
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 1
+        assert "Refreshed: 1 changed, 0 gone." in [n.message for n in app._notifications]
+        row = dashboard.view.get(1)
+        assert row is not None and row.name == "Aalter Interieur NV"
+        assert len(dashboard.view.rows) == FIRM
+        assert "Aalter Interieur NV" in [r.name for r in dashboard.view.shown()]
+        assert dashboard.query_one("#filter").value == "status:active"  # type: ignore[attr-defined]
+        # and again: nothing more to move
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 0
+
+
+async def test_a_client_hidden_meanwhile_leaves_the_employees_list(
+    remote, counter: RowCounter, admin: LucyClient
+) -> None:
+    app = await remote(EMPLOYEE)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        before = len(dashboard.view.rows)
+        assert dashboard.view.get(1) is not None
+        aalter = await admin.client(1)
+        await admin.update_client(1, ClientUpdate(hidden=True), aalter.version)
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 0  # only its id
+        assert dashboard.view.get(1) is None
+        assert 1 not in [r.id for r in dashboard.view.shown()]
+        assert len(dashboard.view.rows) == before - 1
+        assert f"{before - 1:,} of {before - 1:,} clients" in str(
+            dashboard.query_one("#status-line").render()
+        )
+
+
+async def test_when_the_server_cannot_tell_the_whole_list_is_loaded_again(
+    remote, counter: RowCounter, server: FastAPI
+) -> None:
+    app = await remote(EMPLOYEE)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        before = len(dashboard.view.rows)
+        with db.write_tx(server.state.lucy.engine) as conn:  # the employee joins South too
+            conn.execute(db.staff_teams.insert().values(staff_id=2, team_id=2))
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await wait_loaded(pilot)
+        asked = counter.since(mark)
+        assert "changed_since" in asked[0][0] and asked[0][1] == 0  # reset
+        assert all("changed_since" not in query for query, _rows in asked[1:])
+        assert sum(rows for _q, rows in asked) == len(dashboard.view.rows) > before
+        # the new load's token serves the next refresh
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 0
+
+
+async def test_a_refresh_in_the_embedded_default_also_asks_only_for_changes(
+    make_app, data_dir: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert app.clients.changes_token
+        engine = db.make_engine(data_dir / "demo.db")
+        with db.write_tx(engine) as conn:
+            conn.execute(update(db.clients).where(db.clients.c.id == 2).values(inbox_count=42))
+        engine.dispose()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        row = dashboard.view.get(2)
+        assert row is not None and row.inbox_count == 42
