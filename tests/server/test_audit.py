@@ -1014,3 +1014,23 @@ async def test_bad_audit_queries_are_refused(world: World, query: str) -> None:
     assert response.status_code == 422, response.text
     history = await world.call("GET", f"/clients/{world.cases['rich']}/history?{query}")
     assert history.status_code == 422
+
+
+async def test_a_change_that_changes_nothing_and_a_replay_write_no_record(world: World) -> None:
+    rich = world.cases["rich"]
+    name = (await client_state(world))["name"]
+    assert (await patch(world, "rich", {"name": name, "hidden": False})).status_code == 200
+    peppol = await world.get(f"/clients/{rich}/peppol")
+    path = f"/clients/{rich}/peppol"
+    same = {"sending": peppol["sending"], "receiving": peppol["receiving"]}
+    answer = await world.call("PUT", path, json_body=same, version=await world.version(path))
+    assert answer.status_code == 200
+    assert world.records() == []
+    # a POST replayed from its Idempotency-Key is not run again: one record
+    headers = bearer(world.admin_token) | {"Idempotency-Key": "invite-once-" + uuid.uuid4().hex}
+    invite = API + f"/clients/{world.cases['created']}/invite"
+    first = await world.http.post(invite, headers=headers)
+    again = await world.http.post(invite, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert [r.kind for r in world.records()] == [AuditKind.CLIENT_INVITED.value]

@@ -98,6 +98,8 @@ OPERATIONS = [
     ("DELETE", "/clients/{client_id}/users/{user_id}"),
     ("GET", "/clients/{client_id}/invoice-settings"),
     ("PUT", "/clients/{client_id}/invoice-settings"),
+    ("GET", "/clients/{client_id}/history"),
+    ("GET", "/audit"),
 ]
 OPERATION_IDS = [f"{method} {path}" for method, path in OPERATIONS]
 
