@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from lucy_tui.api.folding import fold
-from lucy_tui.api.models import AuditEntry, AuditKind
+from lucy_tui.api.models import AuditEntry, AuditKind, PeppolLookupState
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
 
 
@@ -104,6 +104,14 @@ def _ids(ids: list[Any]) -> str:
     return shown + (f" and {more:,} more" if more > 0 else "")
 
 
+def _state(value: Any) -> str:
+    """A Peppol lookup state as the app names it elsewhere."""
+    try:
+        return PeppolLookupState(value).label
+    except ValueError:
+        return _value(value)
+
+
 def describe(entry: AuditEntry) -> str:
     """What changed, in one line: ``name: Old → New; plan: trial → inbox``."""
     before, after = entry.before or {}, entry.after or {}
@@ -119,10 +127,9 @@ def describe(entry: AuditEntry) -> str:
             text += f"; {len(failed):,} failed ({_ids(failed)})"
         return text
     if kind is AuditKind.PEPPOL_LOOKED_UP:
-        state = after.get("state")
+        state, was = _state(after.get("state")), _state(before.get("state"))
         provider = after.get("provider")
-        was = before.get("state")
-        text = f"network: {_value(was)} → {_value(state)}" if was != state else f"network: {state}"
+        text = f"network: {was} → {state}" if was != state else f"network: {state}"
         return text + (f" ({provider})" if provider else "")
     if kind in (AuditKind.CLIENT_TEAMS_CHANGED,):
         return f"teams: {_value(before.get('teams'))} → {_value(after.get('teams'))}"
