@@ -22,9 +22,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/lucy-tui
 
-# The test suite (one worker per core), then the installed-app check.
+# The test suite (one worker per core), then the installed-app check. The server suite runs
+# on SQLite and on a throwaway PostgreSQL cluster (tests/pg.py): without PostgreSQL's server
+# binaries it fails (.ci/install-postgresql installs them) instead of skipping.
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -n auto
+	LUCY_TEST_POSTGRESQL=required $(BIN)/python -m pytest -q -n auto
 	$(MAKE) test-installed
 
 # Build the wheel, install it (not editable) into a fresh venv in a temp dir, and drive

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -510,6 +511,18 @@ def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
 WRITE_LOCK_KEY = 0x6C756379
 
 
+class _UncastInteger(Integer):
+    render_bind_cast = False
+
+
+class _UncastBigInteger(BigInteger):
+    render_bind_cast = False
+
+
+class _UncastSmallInteger(SmallInteger):
+    render_bind_cast = False
+
+
 def _configure_postgresql(engine: Engine) -> None:
     """The transactions of :func:`read_tx` and :func:`write_tx` on PostgreSQL.
 
@@ -523,7 +536,18 @@ def _configure_postgresql(engine: Engine) -> None:
 
     A read transaction is REPEATABLE READ: one snapshot for all its statements (a page and
     its total agree), never blocked by writers.
+
+    Integers are sent without the ``::INTEGER`` cast SQLAlchemy's psycopg dialect puts on
+    them, psycopg typing each by its size: ``id = 9007199254740991`` (an id the API takes,
+    past an INTEGER column's range) then finds no row, as on SQLite, instead of failing with
+    "integer out of range" (a 500) before the query runs.
     """
+    engine.dialect.colspecs = {
+        **engine.dialect.colspecs,
+        Integer: _UncastInteger,
+        BigInteger: _UncastBigInteger,
+        SmallInteger: _UncastSmallInteger,
+    }
 
     @event.listens_for(engine, "do_connect")
     def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:

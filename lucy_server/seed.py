@@ -1144,6 +1144,7 @@ def seed_demo(
             rows = out.tables.get(table, [])
             if rows:
                 _insert(conn, table, rows)
+        db.sync_sequences(conn)  # every row above was inserted with its id
         firm.documents = len(out.tables.get("documents", []))
     return firm
 
@@ -1192,6 +1193,7 @@ def add_documents(
             untyped=untyped,
         )
         _insert(conn, "documents", rows)
+        db.sync_sequences(conn)
         if status is DocumentStatus.INBOX:
             conn.execute(
                 update(db.clients)

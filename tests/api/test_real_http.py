@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from lucy_server import db
 from lucy_server.seed import ADMIN_EMAIL, DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import UnauthorizedError, UnreachableError
@@ -37,19 +38,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def deliveries(database: Path, document_ids: list[int]) -> int:
+def deliveries(database: Path | str, document_ids: list[int]) -> int:
     """Delivery attempts recorded for these documents (read beside the running server)."""
-    marks = ",".join("?" * len(document_ids))
-    with sqlite3.connect(database) as conn:
-        (n,) = conn.execute(
-            f"SELECT count(*) FROM deliveries WHERE document_id IN ({marks})", document_ids
-        ).fetchone()
-    return int(n)
+    engine = db.make_engine(database)  # a SQLite path or a PostgreSQL URL
+    try:
+        with db.read_tx(engine) as conn:
+            query = select(func.count()).where(db.deliveries.c.document_id.in_(document_ids))
+            return int(conn.scalar(query.select_from(db.deliveries)) or 0)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
-def served(seeded_db: Path) -> Iterator[str]:
-    """``lucy-server serve`` over a copy of the small seeded firm; its base URL."""
+def served(seeded_db: Path | str) -> Iterator[str]:
+    """``lucy-server serve`` over a copy of the small seeded firm (a SQLite file, or a
+    database of the tests' PostgreSQL cluster: ``--db postgresql+psycopg://...``); its base
+    URL."""
     port = free_port()
     process = subprocess.Popen(
         [

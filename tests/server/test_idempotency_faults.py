@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -54,31 +53,36 @@ START_WITHIN = 30.0  # seconds for uvicorn to answer /openapi.json
 # --- counting, beside the server ----------------------------------------------------------
 
 
-def document_ids(database: Path, client_id: int, status: str) -> list[int]:
-    with contextlib.closing(sqlite3.connect(database)) as conn:
-        rows = conn.execute(
-            "SELECT id FROM documents WHERE client_id = ? AND status = ? ORDER BY id",
-            (client_id, status),
-        ).fetchall()
-    return [int(row[0]) for row in rows]
+def _rows(database: Path | str, query: Any) -> list[Any]:
+    """The rows ``query`` reads from ``database`` (a SQLite path or a URL), beside the server."""
+    engine = db.make_engine(database)
+    try:
+        with db.read_tx(engine) as conn:
+            return list(conn.execute(query).all())
+    finally:
+        engine.dispose()
 
 
-def deliveries_of(database: Path, ids: list[int]) -> dict[int, int]:
+def document_ids(database: Path | str, client_id: int, status: str) -> list[int]:
+    d = db.documents
+    query = select(d.c.id).where(d.c.client_id == client_id, d.c.status == status)
+    return [int(row.id) for row in _rows(database, query.order_by(d.c.id))]
+
+
+def deliveries_of(database: Path | str, ids: list[int]) -> dict[int, int]:
     """Delivery attempts recorded per document (read beside the running server)."""
-    marks = ",".join("?" * len(ids))
-    with contextlib.closing(sqlite3.connect(database)) as conn:
-        rows = conn.execute(
-            f"SELECT document_id, count(*) FROM deliveries WHERE document_id IN ({marks}) "
-            "GROUP BY document_id",
-            ids,
-        ).fetchall()
+    dl = db.deliveries
+    query = select(dl.c.document_id, func.count()).where(dl.c.document_id.in_(ids))
     counts = {document_id: 0 for document_id in ids}
-    counts.update({int(document_id): int(n) for document_id, n in rows})
+    counts.update(
+        {int(row[0]): int(row[1]) for row in _rows(database, query.group_by(dl.c.document_id))}
+    )
     return counts
 
 
-def database_of(app: FastAPI) -> Path:
-    return Path(str(app.state.lucy.engine.url.database))
+def database_of(app: FastAPI) -> str:
+    """The app's database as a URL (SQLite or PostgreSQL)."""
+    return app.state.lucy.engine.url.render_as_string(hide_password=False)
 
 
 def inbox_count(app: FastAPI, client_id: int) -> int:
@@ -443,12 +447,12 @@ async def test_a_key_left_by_a_crashed_server_is_taken_over_at_once_after_a_rest
         timeout=60,
     )
     assert crashed.returncode == 3, crashed.stderr.decode()
-    with contextlib.closing(sqlite3.connect(database)) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM idempotency_records WHERE key = 'crash-key' "
-            "AND status_code IS NULL"
-        ).fetchone()[0]
-    assert left == 1  # the claim the crash left behind
+    r = db.idempotency_records
+    (left,) = _rows(
+        database,
+        select(func.count()).where(r.c.key == "crash-key", r.c.status_code.is_(None)),
+    )
+    assert left[0] == 1  # the claim the crash left behind
     assert deliveries_of(database, inbox) == dict.fromkeys(inbox, 0)  # rolled back
 
     with lucy_server(database, tmp_path / "serve.log") as base:  # the restarted server
