@@ -150,6 +150,7 @@ class Shared:
     replay_mismatches: int = 0
     in_progress: int = 0
     requests: int = 0
+    dropped: list[str] = field(default_factory=list)  # connections lost mid-request
 
 
 class Session:
@@ -158,7 +159,10 @@ class Session:
     ) -> None:
         self.number = number
         self.email = STAFF[number % len(STAFF)]
-        self.http = httpx.AsyncClient(base_url=f"{url}{API}", timeout=120)
+        # idle connections dropped before uvicorn's 5 s keep-alive closes them (else a request
+        # can race the close: a ReadError that is nobody's fault)
+        limits = httpx.Limits(keepalive_expiry=2)
+        self.http = httpx.AsyncClient(base_url=f"{url}{API}", timeout=120, limits=limits)
         self.shared = shared
         self.pool = pools[self.email]
         self.rng = random.Random(seed * 1000 + number)
@@ -170,7 +174,13 @@ class Session:
 
     async def request(self, kind: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         started = time.perf_counter()
-        response = await self.http.request(method, path, **kwargs)
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            # every request here may be sent again (a GET, a PATCH with If-Match, a POST with
+            # its Idempotency-Key): counted, then tried once more
+            self.shared.dropped.append(f"{kind} {method} {path}: {exc!r}")
+            response = await self.http.request(method, path, **kwargs)
         self.shared.latencies[kind].append(time.perf_counter() - started)
         self.shared.requests += 1
         self.shared.statuses[kind, response.status_code] += 1
@@ -411,6 +421,7 @@ class Result:
     documents_sent: int
     replays: int
     in_progress: int
+    dropped: list[str]
     problems: list[str]
 
     def row(self) -> str:
@@ -450,6 +461,10 @@ def run(
             shared, elapsed = asyncio.run(drive(url, sessions, duration, seed))
             problems = check(url, database, shared, before)
         text = log.read_text(errors="replace")
+    if shared.dropped:
+        problems.append(f"{len(shared.dropped)} connections lost mid-request: {shared.dropped[:3]}")
+    if "died" in text or "was not ready" in text:
+        problems.append("a worker died or was restarted")
     if "Traceback" in text:
         problems.append(f"the server logged an exception: {text[text.index('Traceback') :][:1500]}")
     every = [value for values in shared.latencies.values() for value in values]
@@ -475,6 +490,7 @@ def run(
         documents_sent=sum(outcome["sent"] for outcome in shared.outcomes.values()),
         replays=shared.replays,
         in_progress=shared.in_progress,
+        dropped=shared.dropped,
         problems=problems,
     )
 
@@ -560,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50_000, help="the firm's size (50,000)")
     parser.add_argument("--pg-url", default=None, help="a seeded PostgreSQL database to copy")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--logs", type=Path, default=None, help="keep the servers' logs here")
     args = parser.parse_args(argv)
     runs = [
         (backend, int(workers)) for backend, workers in (r.split(":") for r in args.runs.split(","))
@@ -587,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
                     workers=workers,
                     sessions=args.sessions,
                     duration=args.duration,
+                    log=args.logs / f"{backend}-{workers}.log" if args.logs else None,
                 )
             finally:
                 if backend == "postgresql" and postgres is not None:
@@ -595,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.rmtree(Path(database).parent, ignore_errors=True)
             results.append(result)
             print(result.row(), flush=True)
-            for problem in result.problems[:10]:
+            for problem in result.problems[:10] + result.dropped[:10]:
                 print("   ", problem)
     finally:
         if postgres is not None:
