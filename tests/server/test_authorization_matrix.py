@@ -180,6 +180,8 @@ ROWS = [
     Row("GET", "/documents", 200, 200),
     Row("POST", "/documents/send", 200, 200, {"document_ids": [1]}),
     Row("POST", "/documents/resend", 200, 200, {"document_ids": [1]}),
+    # the firm's audit trail: admins only
+    Row("GET", "/audit", 200, 403),
     # the firm's Peppol: a result per client, invisible ones answered not_found
     Row("POST", "/peppol/lookups", 200, 200, {"client_ids": [1]}),
     Row("POST", "/peppol/registrations", 200, 200, {"client_ids": [1], "sending": True}),
@@ -290,6 +292,7 @@ ROWS = [
         prepare=lambda s: {"user_id": s.removable_user()},
     ),
     Row("GET", "/clients/{id}/invoice-settings", 200, VISIBLE_ONLY),
+    Row("GET", "/clients/{id}/history", 200, VISIBLE_ONLY),
     Row(
         "PUT",
         "/clients/{id}/invoice-settings",
