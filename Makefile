@@ -48,6 +48,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.app
 	$(BIN)/python -m bench.failed
+	$(BIN)/python -m bench.keyset
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis \

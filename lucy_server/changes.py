@@ -24,7 +24,9 @@ deleted) is recorded with :func:`record_exit` (its *previous* visibility), so th
 ``removed`` can name it to exactly those who could see it, and to no one else.
 
 Writes made outside :func:`lucy_server.db.write_tx` (a test writing straight into the
-database) leave ``change_seq`` NULL: such a client counts as changed in every answer.
+database) get :data:`UNTRACKED`, a number above every token: such a client counts as changed
+in every answer (never lost), and no NULL makes the changed rows' query anything but one
+range of the index.
 
 A token is ``c1.`` and base64url JSON: the database's id (a random name made with the
 counter row), the number, and a digest of what the staff member could see (role and
@@ -56,6 +58,7 @@ from lucy_tui.api.models import FieldError
 TOKEN_PREFIX = "c1."
 MAX_TOKEN_LENGTH = 300
 COUNTER_ID = 1
+UNTRACKED = 2**62  # the number of a write made past the tracking: newer than every token
 _INFO_KEY = "lucy_changes"
 
 _c = db.clients
@@ -108,18 +111,19 @@ def end(conn: Connection) -> None:
     conn.info.pop(_INFO_KEY, None)
 
 
-def marker(conn: Connection, table: str) -> int | None:
-    """The marker this transaction writes into ``table.change_seq`` (None: untracked)."""
+def marker(conn: Connection, table: str) -> int:
+    """The marker this transaction writes into ``table.change_seq`` (:data:`UNTRACKED`
+    outside :func:`lucy_server.db.write_tx`)."""
     changes: ChangeSet | None = conn.info.get(_INFO_KEY)
     if changes is None:
-        return None
+        return UNTRACKED
     if changes.marker is None:
         changes.marker = -1 - secrets.randbits(52)
     changes.tables.add(table)
     return changes.marker
 
 
-def column_default(context: Any) -> int | None:
+def column_default(context: Any) -> int:
     """``change_seq``'s default and ``onupdate``: the transaction's marker."""
     return marker(context.root_connection, context.current_column.table.name)
 
@@ -271,8 +275,8 @@ def read_token(text: str, counter: Counter, principal: Principal) -> int | None:
 
 
 def changed_clause(since: int) -> ColumnElement[bool]:
-    """Clients changed after ``since`` (NULL: written past the tracking, always sent)."""
-    return (_c.c.change_seq > since) | _c.c.change_seq.is_(None)
+    """Clients changed after ``since``: one range of ``ix_clients_change_seq``."""
+    return _c.c.change_seq > since
 
 
 def removed_since(conn: Connection, principal: Principal, since: int) -> list[int]:

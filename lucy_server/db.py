@@ -62,7 +62,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 
-def _change_seq(context: Any) -> int | None:
+def _change_seq(context: Any) -> int:
     """``change_seq``'s default and onupdate: the write transaction's marker (changes.py)."""
     from lucy_server.changes import column_default
 

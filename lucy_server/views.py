@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from lucy_server import db
 from lucy_server.denorm import split_names
 from lucy_server.errors import not_found
+from lucy_server.paging import Order, SortKey
 from lucy_tui.api.models import Address, ClientDetail, Team
 
 LUCY_EMAIL_DOMAIN = "app.getlucy.ai"
@@ -40,6 +41,8 @@ SUMMARY_COLUMNS = (
     _lookup.c.state.label("peppol_state"),
     _lookup.c.failed_at.label("peppol_failed_at"),
 )
+
+_SUMMARY_NAMES = frozenset(column.name for column in SUMMARY_COLUMNS)
 
 SUMMARY_FROM = _c.outerjoin(_contact, _contact.c.id == _c.c.contact_id).outerjoin(
     _lookup, _lookup.c.client_id == _c.c.id
@@ -74,36 +77,42 @@ def summary_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return items
 
 
+NAME_ORDER = Order("name", (SortKey(_c.c.sort_name, "sort_name"), SortKey(_c.c.id, "id")))
+"""The client list's order: the folded name (accents and case left out), then the id."""
+
+
 def client_summaries(
     conn: Connection,
     where: Sequence[ColumnElement[bool]],
     *,
     limit: int,
     offset: int = 0,
+    order: Order = NAME_ORDER,
 ) -> list[dict[str, Any]]:
-    """One page of the client list, ordered by name then id (each row also has its
-    ``sort_name``, the key of the list's cursor).
+    """One page of the client list in ``order`` (each row also has the order's keys, such
+    as ``sort_name``: the key of the list's cursor).
 
-    The page's ids are picked from the covering index first (``ix_clients_list``): after a
-    cursor (a ``where``) the scan starts at the cursor's row, and the rows skipped by an
-    offset are never read from the table.
+    The page's ids are picked from the order's index first (``ix_clients_list`` for the
+    name): after a cursor (a ``where``) the scan starts at the cursor's row, and the rows
+    skipped by an offset are never read from the table.
     """
     page_ids = (
         select(_c.c.id)
         .where(*where)
-        .order_by(_c.c.sort_name, _c.c.id)
+        .order_by(*order.order_by())
         .limit(limit)
         .offset(offset)
         .subquery("page_ids")
     )
+    keys = [k.column for k in order.keys if k.name not in _SUMMARY_NAMES]
     rows = conn.execute(
-        select(*SUMMARY_COLUMNS, _c.c.sort_name)
+        select(*SUMMARY_COLUMNS, *keys)
         .select_from(
             page_ids.join(_c, _c.c.id == page_ids.c.id)
             .outerjoin(_contact, _contact.c.id == _c.c.contact_id)
             .outerjoin(_lookup, _lookup.c.client_id == _c.c.id)
         )
-        .order_by(_c.c.sort_name, _c.c.id)
+        .order_by(*order.order_by())
     ).all()
     return summary_dicts(rows)
 

@@ -20,7 +20,7 @@ from lucy_server.params import PathId, StrictInt
 from lucy_server.responses import CLIENT_POST, CLIENT_PUT, CLIENT_READ, LIST, POST, errors
 from lucy_server.state import get_state
 from lucy_server.versioning import check_version, required_versions, set_etag
-from lucy_server.views import client_detail, client_summaries
+from lucy_server.views import NAME_ORDER, client_detail, client_summaries
 from lucy_server.visibility import visible_clause, visible_client
 from lucy_tui.api import validation
 from lucy_tui.api.folding import fold
@@ -79,8 +79,10 @@ def list_filters(
     return where
 
 
-CLIENT_ORDER = Order("name", (SortKey(_c.c.sort_name, "sort_name"), SortKey(_c.c.id, "id")))
-"""The client list's order: the folded name (accents and case left out), then the id."""
+CLIENT_ORDER = NAME_ORDER
+CHANGES_ORDER = Order("changes", (SortKey(_c.c.change_seq, "change_seq"), SortKey(_c.c.id, "id")))
+"""``changed_since``'s order: by change number (one range of ``ix_clients_change_seq``,
+whatever the firm's size; the app places each row by its id)."""
 
 CHANGED_SINCE = (
     "The `changes` token of an earlier answer: only the clients changed since then (and, on "
@@ -132,7 +134,8 @@ def list_clients(
                 }
             where.append(change_numbers.changed_clause(since))
             filters["changed_since"] = since
-        window = paging.window(CLIENT_ORDER, filters)
+        order = CLIENT_ORDER if changed_since is None else CHANGES_ORDER
+        window = paging.window(order, filters)
         seq = window.state.get("s") if window.state else counter.value
         if not isinstance(seq, int) or seq > counter.value:
             seq = counter.value  # a cursor of another database (its list_fingerprint agreed)
@@ -141,12 +144,16 @@ def list_clients(
         total = conn.scalar(select(func.count()).select_from(_c).where(*where)) or 0
         rows = (
             client_summaries(
-                conn, [*where, *window.where], limit=window.limit, offset=window.offset
+                conn,
+                [*where, *window.where],
+                limit=window.limit,
+                offset=window.offset,
+                order=order,
             )
             if window.offset < total
             else []
         )
-    answer = window.page_of(rows, total, {"s": seq}, drop=("sort_name",))
+    answer = window.page_of(rows, total, {"s": seq}, drop=("sort_name", "change_seq"))
     answer["changes"] = change_numbers.make_token(counter, seq, principal)
     answer["removed"] = removed
     return answer
