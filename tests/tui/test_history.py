@@ -244,6 +244,38 @@ async def test_an_employee_sees_the_history_of_a_client_they_see(make_app, audit
         assert "Audit: the firm's log" not in titles  # admins only
 
 
+async def test_a_history_that_cannot_load_says_so_and_ctrl_r_retries(  # type: ignore[no-untyped-def]
+    make_app, audited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lucy_tui.api.client import LucyClient
+    from lucy_tui.api.errors import UnreachableError
+
+    real = LucyClient.client_history
+    failing = {"on": True}
+
+    async def flaky(self: LucyClient, *args: Any, **kwargs: Any) -> Any:
+        if failing["on"]:
+            raise UnreachableError("Cannot reach the Lucy server \x1b[31mnow")
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LucyClient, "client_history", flaky)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_client(pilot, CLIENT)
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClientHistoryScreen)
+        status = str(screen.query_one("#audit-status", Static).render())
+        assert "Could not load the records" in status and "ctrl+r" in status
+        assert "\x1b" not in status  # the server's text is made printable
+        assert len(screen.view) == 0
+        failing["on"] = False
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(screen.view) == 5 and screen.loading_done
+
+
 # --- the firm's log -----------------------------------------------------------------------
 
 
