@@ -123,11 +123,13 @@ def _from_json(value: Any, column: ColumnElement[Any]) -> Any:
             raise ValueError("not a date")
         return date.fromisoformat(value)
     if isinstance(kind, Integer):
-        if not isinstance(value, int) or isinstance(value, bool):
+        # within a 64-bit SQL integer: a larger one would fail in the database, not here
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
             raise ValueError("not a number")
         return value
     if isinstance(kind, String):
-        if not isinstance(value, str):
+        # no NUL: PostgreSQL refuses it in a text, SQLite cuts the text there
+        if not isinstance(value, str) or "\x00" in value:
             raise ValueError("not a text")
         return value
     raise ValueError(f"no cursor value for {kind}")  # pragma: no cover - orders are fixed

@@ -137,7 +137,7 @@ def list_clients(
         order = CLIENT_ORDER if changed_since is None else CHANGES_ORDER
         window = paging.window(order, filters)
         seq = window.state.get("s") if window.state else counter.value
-        if not isinstance(seq, int) or seq > counter.value:
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= counter.value:
             seq = counter.value  # a cursor of another database (its list_fingerprint agreed)
         if changed_since is not None and window.first:
             removed = change_numbers.removed_since(conn, principal, filters["changed_since"])

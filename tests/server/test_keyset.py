@@ -143,6 +143,27 @@ async def test_a_forged_key_of_the_wrong_type_is_refused(
     assert answer.json()["error"]["code"] == "invalid_cursor"
 
 
+@pytest.mark.parametrize(
+    "key",
+    [["a", 2**70], ["a", -1], ["a\x00b", 3], ["a", True], [None, 3]],
+    ids=["id past 64 bits", "negative id", "NUL in the name", "a boolean", "null"],
+)
+async def test_a_forged_key_out_of_range_is_refused_not_a_server_error(
+    raw: httpx.AsyncClient, admin_token: str, key: list[object]
+) -> None:
+    import base64
+    import json
+
+    first = (await raw.get(f"{API}/clients?page_size=2", headers=bearer(admin_token))).json()
+    body = first["next"][3:]
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["k"] = key
+    forged = "k1." + base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    answer = await raw.get(f"{API}/clients", params={"after": forged}, headers=bearer(admin_token))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "invalid_cursor"
+
+
 async def test_page_and_after_together_are_refused(
     raw: httpx.AsyncClient, admin_token: str
 ) -> None:
