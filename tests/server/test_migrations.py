@@ -12,7 +12,7 @@
   the check at every start reads one row and imports no Alembic.
 - Two migrations at once: one migrates, the other waits and finds nothing to do.
 
-Each test over ``empty_database_url`` runs on SQLite and on PostgreSQL.
+Each test over ``empty_database_url`` (tests/conftest.py) runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -35,14 +35,6 @@ from lucy_server.migrations import HEAD, SchemaNotCurrent, check_current, migrat
 from tests.conftest import SeededFirm
 
 from .premigration import FIRST, fill, make_it_premigration, premigration_firm, reflected
-
-try:  # tests/conftest.py's: a new database on SQLite and on PostgreSQL
-    from tests.conftest import empty_database_url  # type: ignore[attr-defined]
-except ImportError:  # until the PostgreSQL fixtures land: SQLite alone
-
-    @pytest.fixture
-    def empty_database_url(tmp_path: Path) -> str:
-        return f"sqlite+pysqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture
