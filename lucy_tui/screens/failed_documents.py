@@ -154,12 +154,10 @@ another destination); enter opens the client at the document, o the document's h
     @work(exclusive=True, group="failed-load", exit_on_error=False)
     async def _load(self, generation: int) -> None:
         client = self.ctx.session.client
-        loaded = 0
         try:
             pages = client.iter_firm_document_pages(MAX_PAGE_SIZE, status=DocumentStatus.FAILED)
             async for page in pages:
-                loaded += len(page.items)
-                done = loaded >= page.total or not page.items
+                done = page.next is None or not page.items  # the walk's end, whatever total
                 self.post_message(self.PageLoaded(generation, page.items, page.total, done))
         except LucyError as error:
             self.post_message(self.LoadFailed(generation, error))

@@ -191,3 +191,37 @@ async def test_a_refresh_in_the_embedded_default_also_asks_only_for_changes(
         await wait_loaded(pilot)
         row = dashboard.view.get(2)
         assert row is not None and row.inbox_count == 42
+
+
+class GrowingTotal(httpx.AsyncBaseTransport):
+    """The real transport, each answer of GET /documents saying one document more in
+    ``total`` than it walks to: as when a document behind the cursor turned Failed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path == "/api/v1/documents":
+            body = json.loads(await response.aread())
+            body["total"] += 1
+            return httpx.Response(response.status_code, json=body, request=request)
+        return response
+
+
+async def test_the_failed_queue_is_loaded_at_the_walks_end_whatever_total_says(
+    make_app, server: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lucy_tui.screens.failed_documents import FailedDocumentsScreen
+
+    async with LucyClient(SERVER, transport=httpx.ASGITransport(app=server)) as client:
+        login = await client.login(ADMIN, DEMO_PASSWORD)
+    monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+    app = make_app(server=SERVER, transport=GrowingTotal(httpx.ASGITransport(app=server)))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("F")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, FailedDocumentsScreen)
+        assert queue.loading_done and queue.view.total > 0
