@@ -87,7 +87,8 @@ def lucy(server: str | None, wait_for_all: bool) -> None:
             record("first_paint")  # the first rows: the last session's, or the live ones
         live = (
             "first_paint_cpu" in results
-            and not getattr(screen, "showing_last_session", False)
+            # (the name of an earlier version's flag too: bench/app.py --before)
+            and not getattr(screen, "showing_last_session", getattr(screen, "_showing_snapshot", 0))
             and len(screen.view.rows)  # type: ignore[attr-defined]
         )
         if live and "live_pending" not in results:

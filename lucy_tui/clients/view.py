@@ -31,6 +31,10 @@ class ClientView:
         self._texts: list[str] = []  # search text by position in ``rows``
         self._trials_soon: set[int] = set()  # positions of rows whose trial ends soon
         self._failed: list[int] = []  # Failed documents by position in ``rows``
+        # What each filter typed along the way showed ("b", "ba", "bak"...), so that erasing
+        # shows it again without a search; valid for one ``_sorted`` (rows, sort, favourites).
+        self._typed: dict[str, list[int]] = {}
+        self._typed_for: list[int] | None = None
 
     # --- data ---------------------------------------------------------------------------
 
@@ -120,6 +124,13 @@ class ClientView:
     def set_filter(self, text: str) -> ClientFilter:
         previous = self.filter
         self.filter = parse_filter(text, self.today)
+        typed = self._typed
+        if self._sorted is None or self._typed_for is not self._sorted:
+            typed.clear()  # rows, sort or favourites changed since: search afresh
+        remembered = typed.get(text)
+        if remembered is not None:  # erasing back to what was typed before
+            self.order = remembered
+            return self.filter
         # Typing more of the same free words only narrows the view: search what is shown.
         # Safe only when every old word is still contained in a new one, no field term
         # is involved, the favourites rule is not lifted, and no rows arrived since.
@@ -133,6 +144,11 @@ class ClientView:
             and self._sorted is not None
         )
         self.refresh(within=self.order if narrowing else None)
+        # Keep the filters on the way to this one only: a few lists, each within the last.
+        for kept in [kept for kept in typed if not text.startswith(kept)]:
+            del typed[kept]
+        typed[text] = self.order
+        self._typed_for = self._sorted
         return self.filter
 
     def set_sort(self, column: Column) -> None:

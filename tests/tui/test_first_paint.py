@@ -41,7 +41,8 @@ draw = ClientTable.render_line
 def render_line(self, y):
     strip = draw(self, y)
     if self.first_rows_painted and not seen:
-        seen["imported"] = sorted({name.split(".")[0] for name in sys.modules})
+        modules = [name for name, module in sys.modules.items() if module is not None]
+        seen["imported"] = sorted({name.split(".")[0] for name in modules})
         seen["row"] = strip.text
         seen["last_session"] = self.has_class("-last-session")
         self.app.call_later(self.app.exit)
@@ -193,3 +194,16 @@ async def test_another_users_last_list_is_not_shown_under_the_new_name(
         assert dropped == [["Not Yours BV"]]
         assert "Not Yours BV" not in [row.name for row in screen.view.shown()]
         assert len(screen.view) == 150
+
+
+def test_the_api_client_does_not_import_httpxs_command_line() -> None:
+    """httpx imports its CLI (click, rich.progress, pygments) when click is installed:
+    well over half of importing httpx, which comes right after the first paint."""
+    code = (
+        "import sys, lucy_tui.api.client, httpx; "
+        "print(sorted({'click', 'pygments', 'rich.progress'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"

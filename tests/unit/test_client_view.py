@@ -519,3 +519,45 @@ def test_clients_without_a_trial_end_come_last_in_either_direction(reverse: bool
     assert with_trial and len(with_trial) < len(ends)
     assert ends[: len(with_trial)] == sorted(with_trial, reverse=reverse)
     assert all(end is None for end in ends[len(with_trial) :])
+
+
+def test_erasing_the_filter_shows_what_each_typed_filter_showed_without_searching() -> None:
+    view = make_view(named("Bakkerij Peeters", "Bakker Jansen", "Balletschool", "Café Noir"))
+    shown = {}
+    for text in ("ba", "bak", "bakk", "bakkerij"):
+        view.set_filter(text)
+        shown[text] = view.order
+    assert [len(shown[t]) for t in ("ba", "bak", "bakk", "bakkerij")] == [3, 2, 2, 1]
+    view._texts[:] = ["" for _ in view._texts]  # a search now would find nothing
+    for text in ("bakk", "bak", "ba"):
+        view.set_filter(text)
+        assert view.order is shown[text]  # remembered, not searched again
+        assert view.filter.text == text
+    view.set_filter("caf")  # another path: the old one is forgotten
+    assert view._typed.keys() == {"caf"}
+
+
+def test_the_remembered_filters_are_forgotten_when_rows_sort_or_favourites_change() -> None:
+    view = make_view(named("Bakkerij Peeters", "Bakker Jansen", "Café Noir"))
+    view.set_filter("ba")
+    view.set_filter("bak")
+    view.add([make_client(9, name="Bar Centraal")])
+    view.set_filter("ba")
+    assert sorted(row.name for row in view.shown()) == [
+        "Bakker Jansen",
+        "Bakkerij Peeters",
+        "Bar Centraal",
+    ]
+    view.set_filter("bak")
+    view.set_favourites({9})
+    view.set_filter("ba")
+    assert next(row.name for row in view.shown()) == "Bar Centraal"  # favourites first
+    view.set_favourites(set())
+    view.set_filter("bak")
+    view.set_sort(Column.NAME)  # reversed
+    view.set_filter("ba")
+    assert [row.name for row in view.shown()] == [
+        "Bar Centraal",
+        "Bakkerij Peeters",
+        "Bakker Jansen",
+    ]
