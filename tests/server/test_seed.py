@@ -23,7 +23,9 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     tables: dict[str, list[tuple[Any, ...]]] = {}
     with db.read_tx(engine) as conn:
         for name, table in db.metadata.tables.items():
-            columns = [c for c in table.columns if c.name != "password_hash"]
+            # not the salted hashes, nor change_counter's database_id (each database's own
+            # random identity, migration 0002): the firm is the same, the databases are two
+            columns = [c for c in table.columns if c.name not in ("password_hash", "database_id")]
             tables[name] = [tuple(r) for r in conn.execute(select(*columns)).all()]
     return tables
 
