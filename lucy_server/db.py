@@ -121,7 +121,13 @@ clients = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("sort_name", String(200), nullable=False),  # casefolded name, the list's order
+    # the folded name (folding.fold), the list's order; compared by code point ("C") on
+    # PostgreSQL too, whose default collation orders by a language's rules (migration 0005)
+    Column(
+        "sort_name",
+        String(200).with_variant(String(200, collation="C"), "postgresql"),
+        nullable=False,
+    ),
     Column("enterprise_number", String(12), nullable=False, unique=True),  # 0123.456.749
     Column("vat_number", String(12), nullable=False),  # BE0123456749
     Column("status", String(20), nullable=False),

@@ -48,6 +48,10 @@ SETTINGS = {
     "timezone": "'UTC'",
 }
 INITDB = ("--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+# From PostgreSQL 15: databases collate text as a firm's server does by default (a language's
+# rules, where "a b" < "ab" and accents count little), not by code point: the server must
+# order and compare the list's sort keys with the "C" collation itself.
+INITDB_ICU = ("--locale-provider=icu", "--icu-locale=en-US")
 START = ("-w", "-t", "60", "start")
 STOP = ("-m", "immediate", "-w", "stop")  # the data is thrown away: no clean shutdown
 # `make test` and CI set this: PostgreSQL missing is then an error, not a skip
@@ -171,7 +175,8 @@ def start() -> Cluster:
         if uid is not None and gid is not None:
             os.chown(base, uid, gid)
         _check(
-            [*prefix, str(bindir / "initdb"), "-D", str(cluster.data), "-U", USER, *INITDB],
+            [*prefix, str(bindir / "initdb"), "-D", str(cluster.data), "-U", USER, *INITDB]
+            + (list(INITDB_ICU) if _major(bindir) >= 15 else []),
             "initdb",
         )
         with (cluster.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
@@ -196,6 +201,15 @@ def start() -> Cluster:
         raise
     cluster.started_in = time.perf_counter() - started
     return cluster
+
+
+def _major(bindir: Path) -> int:
+    """The major version of the binaries in ``bindir`` (``initdb (PostgreSQL) 15.18``: 15)."""
+    out = subprocess.run(
+        [str(bindir / "initdb"), "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    digits = out.rsplit(" ", 1)[-1].split(".")[0].strip()
+    return int(digits) if digits.isdigit() else 0
 
 
 def _check(command: list[str], what: str, log: Path | None = None) -> None:
