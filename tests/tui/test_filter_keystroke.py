@@ -42,3 +42,16 @@ async def test_typing_in_the_filter_never_lays_out_the_status_line(make_app, mon
         count = len(layouts)
         screen._update_status()  # the same text again: not even a repaint
         assert len(layouts) == count
+
+
+async def test_the_kept_ansi_theme_follows_the_theme(make_app) -> None:  # type: ignore[no-untyped-def]
+    """LucyApp keeps Textual's ansi_theme (read for every line drawn) per theme."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.ansi_theme is app.ansi_theme_dark
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert app.ansi_theme is app.ansi_theme_light
+        app.theme = "nord"
+        await pilot.pause()
+        assert app.ansi_theme is app.ansi_theme_dark
