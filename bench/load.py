@@ -520,6 +520,20 @@ class PostgresFirms:
             self._admin(f'CREATE DATABASE "{name}"')
             self.seconds = seed(url, clients)
         self.url = url
+        self.analyze()
+
+    def analyze(self) -> None:
+        """Gather the planner's statistics of the seeded firm (kept by each copy): the tests'
+        cluster runs without autovacuum, and without statistics PostgreSQL planned a client's
+        PATCH at 257 ms instead of 25 ms (a firm's server has autovacuum on)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+        finally:
+            engine.dispose()
 
     def _admin(self, sql: str) -> None:
         from sqlalchemy import create_engine, make_url, text
