@@ -17,6 +17,8 @@ Each test over ``empty_database_url`` (tests/conftest.py) runs on SQLite and on 
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -338,3 +340,67 @@ def test_the_check_at_each_start_reads_one_row_and_imports_no_alembic(engine: En
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert float(run.stdout) < 20  # ms; about 0.2 on SQLite
+
+
+# --- adding a migration -----------------------------------------------------------------------
+
+EXAMPLE_TABLE = """
+
+example_notes = Table(
+    "example_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("written_at", UTCDateTime, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Index("ix_example_notes_client", "client_id", "id"),
+)
+"""
+
+CHECK_THE_COPY = """
+import sys
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from lucy_server import db, migrations
+engine = db.make_engine(sys.argv[1])
+print(migrations.migrate(engine).after)
+with engine.connect() as conn:
+    print(compare_metadata(MigrationContext.configure(conn), db.metadata))
+"""
+
+
+def test_the_revision_command_writes_the_next_migration_and_moves_head(tmp_path: Path) -> None:
+    """README's way of adding a table, on a copy of the package: the table added to the
+    metadata, `python -m lucy_server.migrations revision --autogenerate` writes the next
+    migration (revising the head, timestamps as sa.DateTime) and moves HEAD; the copy's
+    migrations then make the copy's metadata."""
+    copy = tmp_path / "src"
+    shutil.copytree(
+        Path(db.__file__).parent, copy / "lucy_server", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    with (copy / "lucy_server" / "db.py").open("a") as source:
+        source.write(EXAMPLE_TABLE)
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    command = [sys.executable, "-m", "lucy_server.migrations", "revision", "-m", "add the notes"]
+    run = subprocess.run(
+        [*command, "--autogenerate"], env=env, cwd=copy, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    new = f"{int(HEAD) + 1:04d}"
+    written = (copy / "lucy_server/migrations/versions" / f"{new}_add_the_notes.py").read_text()
+    assert f'revision = "{new}"' in written and f'down_revision = "{HEAD}"' in written
+    assert 'op.create_table(\n        "example_notes"' in written
+    assert "sa.DateTime()" in written and "UTCDateTime" not in written
+    assert "ix_example_notes_client" in written
+    assert f'HEAD = "{new}"' in (copy / "lucy_server/migrations/__init__.py").read_text()
+
+    checked = subprocess.run(
+        [sys.executable, "-c", CHECK_THE_COPY, str(tmp_path / "check.db")],
+        env=env,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.split() == [new, "[]"]
