@@ -36,12 +36,14 @@ def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool, 
     Returns the client, whether the demo firm was created now, and a function that opens
     a new session when this one has expired. Runs in a thread:
     importing the server (and seeding it on first run) takes a moment. Raises
-    ``DataDirError`` when the data dir cannot hold the demo firm.
+    ``DataDirError`` when the data dir cannot hold the demo firm, or holds one that a newer
+    version migrated.
     """
     import httpx
     from sqlalchemy.exc import OperationalError
 
     from lucy_server.embedded import demo_session, open_demo
+    from lucy_server.migrations import SchemaNotCurrent
     from lucy_tui.api.client import LucyClient
 
     database = embedded_database(data_dir)
@@ -52,6 +54,11 @@ def open_embedded_client(data_dir: Path, email: str) -> tuple[LucyClient, bool, 
         raise DataDirError(
             f"The demo firm cannot be kept in {database} ({reason}). Set LUCY_DATA_DIR to "
             "a folder you can write to, or use lucy-tui --server URL for a real Lucy server."
+        ) from exc
+    except SchemaNotCurrent as exc:  # a newer lucy-tui migrated it: this one cannot go back
+        raise DataDirError(
+            f"The demo firm in {database} was last opened by a newer version of lucy-tui "
+            f"({exc}). Use that version, or move the file away to start a new demo firm."
         ) from exc
     # A bug in the in-process server answers 500, as it would over the network, instead of
     # raising its exception into the app.

@@ -18,9 +18,11 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordSetError
+from sqlalchemy import text
 from textual.app import App
 from textual.widgets import Input, Static
 
+from lucy_server import db
 from lucy_server.app import create_app
 from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui.app import LucyApp
@@ -152,6 +154,26 @@ async def test_embedded_with_an_unwritable_data_dir_says_where_and_what_to_do(
         await settle(pilot)
         alive(app)
         assert status_line(app) == status
+
+
+async def test_a_demo_firm_from_a_newer_version_is_said_and_left_alone(
+    config_dir: Path, data_dir: Path
+) -> None:
+    database = data_dir / "demo.db"
+    engine = db.make_engine(database)
+    with db.write_tx(engine) as conn:  # as a newer lucy-tui's migration would leave it
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    before = database.read_bytes()
+    app = LucyApp(config_dir=config_dir, data_dir=data_dir, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        alive(app)
+        assert isinstance(app.screen, DashboardScreen) and not app.connected
+        status = status_line(app)
+        assert status.startswith(f"Not connected: The demo firm in {database} was last opened")
+        assert "9999" in status and "move the file away" in status
+    assert database.read_bytes() == before  # nothing migrated, nothing seeded over it
 
 
 async def test_remote_with_an_unwritable_data_dir_signs_in_and_keeps_favourites_for_now(
