@@ -520,7 +520,19 @@ class PostgresFirms:
             self._admin(f'CREATE DATABASE "{name}"')
             self.seconds = seed(url, clients)
         self.url = url
+        self.migrate()
         self.analyze()
+
+    def migrate(self) -> None:
+        """A firm seeded by an earlier version, maybe: brought to this one's schema."""
+        from lucy_server.db import make_engine
+        from lucy_server.migrations import ensure_current
+
+        engine = make_engine(self.url)
+        try:
+            ensure_current(engine)
+        finally:
+            engine.dispose()
 
     def analyze(self) -> None:
         """Gather the planner's statistics of the seeded firm (kept by each copy): the tests'
