@@ -225,3 +225,48 @@ async def test_the_failed_queue_is_loaded_at_the_walks_end_whatever_total_says(
         queue = app.screen
         assert isinstance(queue, FailedDocumentsScreen)
         assert queue.loading_done and queue.view.total > 0
+
+
+@pytest.fixture(scope="module")
+def big_firm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lucy_server.migrations import migrate
+    from lucy_server.seed import seed_demo
+
+    from ..conftest import SEED_TODAY
+
+    path = tmp_path_factory.mktemp("big") / "firm.db"
+    engine = db.make_engine(path)
+    migrate(engine)
+    seed_demo(engine, clients=50_000, today=SEED_TODAY)
+    engine.dispose()
+    return path
+
+
+@pytest.mark.slow
+async def test_ctrl_r_on_fifty_thousand_clients_with_nothing_changed_moves_no_row(
+    make_app, big_firm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13's figure: the whole firm loaded once, then ctrl+r moves no client row (and
+    one row when one client changed)."""
+    server = create_app(big_firm, clock=FakeClock(SEED_NOW))
+    counter = RowCounter(httpx.ASGITransport(app=server))
+    async with LucyClient(SERVER, transport=httpx.ASGITransport(app=server)) as client:
+        login = await client.login(ADMIN, DEMO_PASSWORD)
+    monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+    app = make_app(server=SERVER, transport=counter)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert len(dashboard.view.rows) == 50_000
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert counter.since(mark) and sum(rows for _q, rows in counter.since(mark)) == 0
+        with db.write_tx(server.state.lucy.engine) as conn:
+            conn.execute(update(db.clients).where(db.clients.c.id == 7).values(inbox_count=5))
+        mark = counter.mark()
+        await pilot.press("ctrl+r")
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 1
+        row = dashboard.view.get(7)
+        assert row is not None and row.inbox_count == 5
+    server.state.lucy.engine.dispose()
