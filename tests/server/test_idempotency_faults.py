@@ -43,7 +43,7 @@ from lucy_server.seed import ADMIN_EMAIL, DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.models import ActionOutcome, DocumentActionResponse
 from tests.api.conftest import LosingTransport
-from tests.conftest import SeededFirm
+from tests.conftest import BACKENDS, SeededFirm
 
 from .conftest import API, BASE_URL, bearer
 
@@ -263,7 +263,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def lucy_server(database: Path, log: Path, *args: str) -> Iterator[str]:
+def lucy_server(database: Path | str, log: Path, *args: str) -> Iterator[str]:
     """``lucy-server serve`` over ``database`` (no --host: the default), its output in
     ``log``; yields its base URL once it answers, stops it afterwards."""
     port = free_port()
@@ -302,17 +302,25 @@ def lucy_server(database: Path, log: Path, *args: str) -> Iterator[str]:
 class Served:
     """Two ``lucy-server serve`` processes over one copy of the small firm."""
 
-    def __init__(self, database: Path, bases: list[str], token: str, cases: dict[str, int]):
+    def __init__(self, database: Path | str, bases: list[str], token: str, cases: dict[str, int]):
         self.database, self.bases, self.token, self.cases = database, bases, token, cases
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def served(
-    seeded_template: SeededFirm, tmp_path_factory: pytest.TempPathFactory
+    seeded_template: SeededFirm,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Served]:
+    """On SQLite (a file) and on PostgreSQL (a database of its own, which the per-test
+    restore of ``seeded_db`` does not touch)."""
     directory = tmp_path_factory.mktemp("served")
-    database = directory / "lucy.db"
-    shutil.copy(seeded_template.path, database)
+    database: Path | str
+    if request.param == "postgresql":
+        database = request.getfixturevalue("new_pg_firm")()
+    else:
+        database = directory / "lucy.db"
+        shutil.copy(seeded_template.path, database)
     with (
         lucy_server(database, directory / "a.log", "--log-level", "warning") as first,
         lucy_server(database, directory / "b.log", "--log-level", "warning") as second,
