@@ -70,6 +70,7 @@ def test_the_workers_get_the_settings_the_command_resolved() -> None:
         assert PeppolSettings.from_env(environment, lookup_default=not each.lookup) == each
 
 
+@pytest.mark.sqlite_only("the command's own check, before any worker or database work")
 def test_serve_refuses_no_workers(
     seeded_db: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
