@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _logout(server: str | None, insecure_storage: bool) -> int:
+    from lucy_tui.local.list_snapshot import ListSnapshot
     from lucy_tui.local.paths import config_dir, data_dir
     from lucy_tui.local.tokens import TokenStore, last_user, remember_user
     from lucy_tui.safe_text import printable
@@ -110,6 +111,7 @@ def _logout(server: str | None, insecure_storage: bool) -> int:
         _revoke(server, token)
     store.delete(server, email)
     remember_user(data_dir(), server, None)
+    ListSnapshot(data_dir(), server, email).forget()  # nor their list, drawn at the next start
     print(printable(f"Signed out {email} from {server}; the stored token is forgotten."))
     return 0
 

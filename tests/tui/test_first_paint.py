@@ -207,3 +207,18 @@ def test_the_api_client_does_not_import_httpxs_command_line() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_logout_on_the_command_line_forgets_the_users_last_list(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lucy_tui.cli import main
+    from tests.unit.factories import make_client
+
+    server = "http://127.0.0.1:9"
+    remember_user(data_dir, server, ADMIN)
+    snapshot = ListSnapshot(data_dir, server, ADMIN)
+    snapshot.save([make_client(1)])
+    assert main(["logout", "--server", server]) == 0
+    assert "Signed out" in capsys.readouterr().out
+    assert not snapshot.path.exists()
