@@ -306,6 +306,12 @@ def test_a_spray_of_other_names_does_not_lift_a_lock_out(server_app: FastAPI) ->
 # --- where the server listens -----------------------------------------------------------------
 
 
+def migrated(path: Path) -> str:
+    """A new database at the newest schema (serve refuses one that is not)."""
+    assert main(["migrate", "--db", str(path)]) == 0
+    return str(path)
+
+
 def test_serve_binds_loopback_unless_told_otherwise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -319,7 +325,7 @@ def test_serve_binds_loopback_unless_told_otherwise(
 
     runs: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: runs.append(kwargs))
-    assert main(["serve", "--db", str(tmp_path / "a.db")]) == 0
+    assert main(["serve", "--db", migrated(tmp_path / "a.db")]) == 0
     assert runs[-1]["host"] == "127.0.0.1"
 
 
@@ -330,7 +336,7 @@ def test_another_address_only_when_asked_and_with_a_warning(
 
     runs: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: runs.append(kwargs))
-    assert main(["serve", "--db", str(tmp_path / "b.db"), "--host", "0.0.0.0"]) == 0
+    assert main(["serve", "--db", migrated(tmp_path / "b.db"), "--host", "0.0.0.0"]) == 0
     assert runs[-1]["host"] == "0.0.0.0"
     assert "reachable from other machines" in caplog.text
 
@@ -483,7 +489,10 @@ def test_serve_ignores_forwarded_headers_unless_given_proxies(
 
     runs: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: runs.append(kwargs))
-    assert main(["serve", "--db", str(tmp_path / "c.db")]) == 0
+    assert main(["serve", "--db", migrated(tmp_path / "c.db")]) == 0
     assert runs[-1]["proxy_headers"] is False
-    assert main(["serve", "--db", str(tmp_path / "d.db"), "--forwarded-allow-ips", "10.0.0.5"]) == 0
+    assert (
+        main(["serve", "--db", migrated(tmp_path / "d.db"), "--forwarded-allow-ips", "10.0.0.5"])
+        == 0
+    )
     assert (runs[-1]["proxy_headers"], runs[-1]["forwarded_allow_ips"]) == (True, "10.0.0.5")
