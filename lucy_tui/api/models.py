@@ -203,7 +203,10 @@ class Page(WireModel, Generic[T]):
     page: int
     page_size: int
     # the big lists (clients, documents): ``after=`` this for the next page; None: the last
-    next: str | None = None
+    next: str | None = Field(
+        default=None,
+        description="The big lists: ask after= this for the next page (null: this is the last)",
+    )
 
     @property
     def last_page(self) -> int:
@@ -291,9 +294,17 @@ class ClientPage(Page[ClientSummary]):
     the list), ``removed`` (first page) the ids that left this staff member's view, and
     ``reset`` true when the server cannot tell (then nothing else: load the whole list)."""
 
-    changes: str | None = None
-    reset: bool = False
-    removed: list[int] = []
+    changes: str | None = Field(
+        default=None, description="The token for changed_since= next time (null with reset)"
+    )
+    reset: bool = Field(
+        default=False,
+        description="changed_since: the server cannot tell what changed; load the whole list",
+    )
+    removed: list[int] = Field(
+        default=[],
+        description="changed_since, first page: ids of clients that left your view since",
+    )
 
 
 class ClientDetail(ClientSummary):
