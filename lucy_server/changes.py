@@ -43,7 +43,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, exists, insert, select, update
@@ -59,6 +59,8 @@ TOKEN_PREFIX = "c1."
 MAX_TOKEN_LENGTH = 300
 COUNTER_ID = 1
 UNTRACKED = 2**62  # the number of a write made past the tracking: newer than every token
+# How long a removal is kept: a token older than the oldest kept one gets ``reset``.
+EXITS_KEPT = timedelta(days=90)
 _INFO_KEY = "lucy_changes"
 
 _c = db.clients
@@ -135,15 +137,19 @@ def touch(conn: Connection, where: ColumnElement[bool]) -> None:
 
 def record_exit(conn: Connection, client_id: int, *, team_key: str, hidden: bool) -> None:
     """The client may leave the view of some staff (hidden, other teams, deleted): keep who
-    could see it until now (its previous ``team_key`` and ``hidden``)."""
+    could see it until now (its previous ``team_key`` and ``hidden``). Removals older than
+    :data:`EXITS_KEPT` are forgotten on the way (:func:`prune_exits`)."""
+    now = datetime.now(UTC)
     conn.execute(
         insert(_e).values(
             client_id=client_id,
             team_key=team_key,
             hidden=hidden,
             seq=marker(conn, "client_exits"),
+            at=now,
         )
     )
+    prune_exits(conn, now - EXITS_KEPT)
 
 
 def stamp(conn: Connection) -> None:
@@ -197,12 +203,15 @@ def ensure_counter(conn: Connection) -> None:
 def prune_exits(conn: Connection, before: datetime) -> int:
     """Forget exits older than ``before``; tokens older than the newest forgotten one get
     ``reset`` from then on. Returns how many were forgotten."""
-    newest = conn.scalar(select(_e.c.seq).where(_e.c.at < before).order_by(_e.c.seq.desc()))
+    numbered = _e.c.seq.between(0, UNTRACKED - 1)  # not this transaction's marker
+    newest = conn.scalar(
+        select(_e.c.seq).where(_e.c.at < before, numbered).order_by(_e.c.seq.desc()).limit(1)
+    )
     if newest is None:
         return 0
     k = db.change_counter
     conn.execute(update(k).where(k.c.id == COUNTER_ID, k.c.floor < newest).values(floor=newest))
-    return conn.execute(_e.delete().where(_e.c.seq <= newest)).rowcount
+    return conn.execute(_e.delete().where(numbered, _e.c.seq <= newest)).rowcount
 
 
 # --- the read side --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ saw it), and the server says ``reset`` when it cannot answer from a token."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -300,6 +300,23 @@ async def test_a_token_older_than_the_kept_exits_answers_reset(
         assert changes.prune_exits(conn, SEED_NOW + timedelta(days=3650)) == 1
     assert (await changed(admin, token)).reset
     assert not (await changed(admin, await token_of(admin))).reset
+
+
+async def test_removals_older_than_kept_are_forgotten_when_a_new_one_is_recorded(
+    admin: LucyClient, employee: LucyClient, server_app: FastAPI, cases: dict[str, int]
+) -> None:
+    old_token = await token_of(employee)
+    c = await admin.client(cases["rich"])
+    await admin.update_client(c.id, ClientUpdate(hidden=True), c.version)
+    with db.write_tx(engine(server_app)) as conn:  # that removal, long ago
+        conn.execute(update(db.client_exits).values(at=datetime.now(UTC) - changes.EXITS_KEPT * 2))
+    token = await token_of(employee)
+    assert (await changed(employee, old_token)).removed == [c.id]  # still kept
+    c = await admin.client(cases["both_teams"])
+    await admin.update_client(c.id, ClientUpdate(hidden=True), c.version)  # a new removal
+    assert (await changed(employee, old_token)).reset  # older than what is kept
+    page = await changed(employee, token)
+    assert (page.reset, page.removed) == (False, [c.id])  # the new one is kept
 
 
 @pytest.mark.parametrize("token", ["garbage", "c1.!!!", "c1.W10", "c1.eyJzIjotMX0"])
