@@ -1,9 +1,10 @@
 """What changed since a token: the change sequence behind ``GET /clients?changed_since=``.
 
 Every client row carries ``change_seq``, the number of the last write transaction that
-changed what its list row shows. The numbers come from one counter row
-(``change_counter``), taken at the very end of the write transaction (:func:`stamp`, run
-by :func:`lucy_server.db.write_tx` just before it commits) and held until the commit, so
+changed what its list row shows (written by :mod:`lucy_server.tracking`). The numbers come
+from one counter row (``change_counter``), taken at the very end of the write transaction
+(``tracking.stamp``, run by :func:`lucy_server.db.write_tx` just before it commits) and
+held until the commit, so
 the numbers are handed out in commit order: when a reader sees the counter at ``n``,
 every change numbered ``n`` or less is committed and visible to it. SQLite serialises
 writers anyway; on PostgreSQL the counter row's lock serialises only the last statements
@@ -14,10 +15,11 @@ What marks a client changed, without any call in the endpoints:
 - any ``UPDATE``/``INSERT`` of ``clients`` (a field, the counts of :mod:`lucy_server.sending`,
   the Peppol switches, the denormalised teams and integrations of :mod:`lucy_server.denorm`):
   ``change_seq`` has a column default and ``onupdate`` that write the transaction's
-  *marker* (a negative number of its own), replaced by the real number in :func:`stamp`;
-- a write of a row the list shows next to the client's own (:data:`DEPENDENTS`): its Peppol
-  lookup, the name of its contact (``staff``) or of one of its teams (``teams``): those rows
-  carry the marker too, and :func:`stamp` marks the clients that show them.
+  *marker* (a negative number of its own), replaced by the real number just before the
+  commit;
+- a write of a row the list shows next to the client's own (``tracking.DEPENDENT_TABLES``):
+  its Peppol lookup, the name of its contact (``staff``) or of one of its teams (``teams``):
+  those rows carry the marker too, and the clients that show them are numbered with it.
 
 What must be said: a client that leaves someone's view (hidden, moved to other teams,
 deleted) is recorded with :func:`record_exit` (its *previous* visibility), so that
@@ -41,98 +43,31 @@ import base64
 import binascii
 import hashlib
 import json
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Table, exists, insert, select, update
+from sqlalchemy import ColumnElement, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
 from lucy_server import db
 from lucy_server.auth import Principal
 from lucy_server.errors import ApiError
+from lucy_server.tracking import COUNTER_ID, UNTRACKED, marker
 from lucy_server.visibility import visible_clause
 from lucy_tui.api.models import FieldError
 
 TOKEN_PREFIX = "c1."
 MAX_TOKEN_LENGTH = 300
-COUNTER_ID = 1
-UNTRACKED = 2**62  # the number of a write made past the tracking: newer than every token
 # How long a removal is kept: a token older than the oldest kept one gets ``reset``.
 EXITS_KEPT = timedelta(days=90)
-_INFO_KEY = "lucy_changes"
 
 _c = db.clients
 _e = db.client_exits
 
 
-def _dependents() -> dict[str, Any]:
-    """For each table whose rows a list row shows: the clients that show a changed row."""
-    lookups, staff, teams, client_teams = (
-        db.peppol_lookups,
-        db.staff,
-        db.teams,
-        db.client_teams,
-    )
-    return {
-        "peppol_lookups": lambda marker: _c.c.id.in_(
-            select(lookups.c.client_id).where(lookups.c.change_seq == marker)
-        ),
-        "staff": lambda marker: _c.c.contact_id.in_(
-            select(staff.c.id).where(staff.c.change_seq == marker)
-        ),
-        "teams": lambda marker: _c.c.id.in_(
-            select(client_teams.c.client_id)
-            .join(teams, teams.c.id == client_teams.c.team_id)
-            .where(teams.c.change_seq == marker)
-        ),
-    }
-
-
-DEPENDENTS = _dependents()
-
-
-@dataclass
-class ChangeSet:
-    """The open write transaction's marker and the tracked tables it was written to."""
-
-    marker: int | None = None
-    tables: set[str] = field(default_factory=set)
-
-
-# --- the write side -------------------------------------------------------------------------
-
-
-def begin(conn: Connection) -> None:
-    """Track the changes of the write transaction that starts on ``conn``."""
-    conn.info[_INFO_KEY] = ChangeSet()
-
-
-def end(conn: Connection) -> None:
-    conn.info.pop(_INFO_KEY, None)
-
-
-def marker(conn: Connection, table: str) -> int:
-    """The marker this transaction writes into ``table.change_seq`` (:data:`UNTRACKED`
-    outside :func:`lucy_server.db.write_tx`)."""
-    changes: ChangeSet | None = conn.info.get(_INFO_KEY)
-    if changes is None:
-        return UNTRACKED
-    if changes.marker is None:
-        changes.marker = -1 - secrets.randbits(52)
-    changes.tables.add(table)
-    return changes.marker
-
-
-def column_default(context: Any) -> int:
-    """``change_seq``'s default and ``onupdate``: the transaction's marker."""
-    return marker(context.root_connection, context.current_column.table.name)
-
-
 def touch(conn: Connection, where: ColumnElement[bool]) -> None:
-    """Mark the clients matching ``where`` changed (for a change the triggers cannot see)."""
-    conn.execute(update(_c).where(where).values(change_seq=marker(conn, "clients")))
+    """Mark the clients matching ``where`` changed (for a change the columns cannot see)."""
+    conn.execute(update(_c).where(where).values(change_seq=marker(conn, _c)))
 
 
 def record_exit(conn: Connection, client_id: int, *, team_key: str, hidden: bool) -> None:
@@ -145,59 +80,11 @@ def record_exit(conn: Connection, client_id: int, *, team_key: str, hidden: bool
             client_id=client_id,
             team_key=team_key,
             hidden=hidden,
-            seq=marker(conn, "client_exits"),
+            seq=marker(conn, _e),
             at=now,
         )
     )
     prune_exits(conn, now - EXITS_KEPT)
-
-
-def stamp(conn: Connection) -> None:
-    """Just before the commit: number this transaction's changes (see the module's doc)."""
-    changes: ChangeSet | None = conn.info.get(_INFO_KEY)
-    if changes is None or changes.marker is None:
-        return
-    mark = changes.marker
-    seq = next_number(conn)
-    marked = _c.c.change_seq == mark
-    extra = [DEPENDENTS[name](mark) for name in sorted(changes.tables) if name in DEPENDENTS]
-    if extra:
-        marked = marked | extra[0]
-        for clause in extra[1:]:
-            marked = marked | clause
-    conn.execute(update(_c).where(marked).values(change_seq=seq))
-    for name in sorted(changes.tables - {"clients"}):
-        table: Table = db.metadata.tables[name]
-        conn.execute(
-            update(table).where(table.c[_seq_column(name)] == mark).values({_seq_column(name): seq})
-        )
-    changes.marker = None
-    changes.tables.clear()
-
-
-def _seq_column(table: str) -> str:
-    return "seq" if table == "client_exits" else "change_seq"
-
-
-def next_number(conn: Connection) -> int:
-    """The next change number; the counter row stays locked until the commit."""
-    k = db.change_counter
-    bumped = conn.execute(
-        update(k).where(k.c.id == COUNTER_ID).values(value=k.c.value + 1)
-    ).rowcount
-    if not bumped:
-        ensure_counter(conn)
-        conn.execute(update(k).where(k.c.id == COUNTER_ID).values(value=k.c.value + 1))
-    return int(conn.scalar(select(k.c.value).where(k.c.id == COUNTER_ID)) or 0)
-
-
-def ensure_counter(conn: Connection) -> None:
-    """The counter row, made once per database with the database's random id."""
-    k = db.change_counter
-    if conn.scalar(select(k.c.id).where(k.c.id == COUNTER_ID)) is None:
-        conn.execute(
-            insert(k).values(id=COUNTER_ID, value=0, floor=0, database_id=secrets.token_hex(8))
-        )
 
 
 def prune_exits(conn: Connection, before: datetime) -> int:

@@ -39,6 +39,8 @@ from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_ur
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from lucy_server import tracking
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as naive UTC and read back as an aware UTC datetime."""
@@ -62,16 +64,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 
-def _change_seq(context: Any) -> int:
-    """``change_seq``'s default and onupdate: the write transaction's marker (changes.py)."""
-    from lucy_server.changes import column_default
-
-    return column_default(context)
-
-
 def change_seq_column() -> Column[Any]:
-    """The number of the last write transaction that changed the row (lucy_server.changes)."""
-    return Column("change_seq", BigInteger, default=_change_seq, onupdate=_change_seq)
+    """The number of the last write transaction that changed the row (lucy_server.tracking;
+    its default and ``onupdate`` write the transaction's marker)."""
+    return Column(
+        "change_seq",
+        BigInteger,
+        default=tracking.column_default,
+        onupdate=tracking.column_default,
+    )
 
 
 # --- staff, teams, sessions ---------------------------------------------------------------
@@ -603,17 +604,15 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction; it takes the write lock at once (SQLite: BEGIN IMMEDIATE,
     PostgreSQL: the firm's advisory lock, see :func:`_configure_postgresql`), so writers
     queue and a read-modify-write inside it sees no concurrent change."""
-    from lucy_server import changes
-
     with engine.connect() as conn:
         conn.execution_options(lucy_write=True)
-        changes.begin(conn)
+        tracking.begin(conn)
         try:
             with conn.begin():
                 yield conn
-                changes.stamp(conn)  # numbers what changed, just before the commit
+                tracking.stamp(conn)  # numbers what changed, just before the commit
         finally:
-            changes.end(conn)
+            tracking.end(conn)
 
 
 def sync_sequences(conn: Connection) -> None:
