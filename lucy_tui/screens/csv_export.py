@@ -37,6 +37,11 @@ def csv_bytes(header: Sequence[str], records: Iterable[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 client", "2 clients": ``noun`` is a plural in s."""
+    return f"{count:,} {noun.removesuffix('s') if count == 1 else noun}"
+
+
 class CsvExport(LucyScreen[None]):
     """A screen that exports: call :meth:`export_csv` with what it shows."""
 
@@ -56,7 +61,9 @@ class CsvExport(LucyScreen[None]):
                 self._check_export_target(path, tuple(header), records, noun)
 
         self.app.push_screen(
-            PromptScreen(title, f"{len(records):,} {noun} will be written. File:", str(default)),
+            PromptScreen(
+                title, f"{counted(len(records), noun)} will be written. File:", str(default)
+            ),
             chosen,
         )
 
@@ -106,7 +113,10 @@ class CsvExport(LucyScreen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 "Replace the existing file?",
-                printable(f"{target} already exists. Replace it with the {len(records):,} {noun}?"),
+                printable(
+                    f"{target} already exists. "
+                    f"Replace it with the {counted(len(records), noun)} shown?"
+                ),
                 yes="Replace",
                 no="Keep it",
             ),
@@ -141,5 +151,5 @@ class CsvExport(LucyScreen[None]):
             )
             return
         self.app.call_from_thread(
-            self.notify, printable(f"Exported {len(records):,} {noun} to {path}")
+            self.notify, printable(f"Exported {counted(len(records), noun)} to {path}")
         )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -36,7 +34,8 @@ from lucy_tui.messages import (
     OpenPeppolReadiness,
 )
 from lucy_tui.safe_text import plain
-from lucy_tui.screens.base import LucyScreen, PaletteCommand
+from lucy_tui.screens.base import PaletteCommand
+from lucy_tui.screens.csv_export import CsvExport
 from lucy_tui.widgets.client_table import ClientTable
 
 if TYPE_CHECKING:  # pydantic: imported once the first rows are drawn
@@ -77,7 +76,7 @@ class FilterInput(Input):
         self.screen.query_one(ClientTable).focus()
 
 
-class DashboardScreen(LucyScreen[None]):
+class DashboardScreen(CsvExport):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="clients.filter"),
         Binding("f", "favourite", "Favourite", id="clients.favourite"),
@@ -441,112 +440,14 @@ class DashboardScreen(LucyScreen[None]):
         self.notify(f"Invitation {'sent again' if resend else 'sent'} to {name}.{valid}")
 
     def action_export(self) -> None:
-        from lucy_tui.screens.prompt import PromptScreen
-
-        default = documents_dir() / f"lucy-clients-{self.view.today.isoformat()}.csv"
-        self.app.push_screen(
-            PromptScreen(
-                "Export the shown clients to CSV",
-                f"{len(self.view):,} clients will be written. File:",
-                str(default),
-            ),
-            self._export_to,
+        favourites = set(self.view.favourites)
+        self.export_csv(
+            "Export the shown clients to CSV",
+            documents_dir() / f"lucy-clients-{self.view.today.isoformat()}.csv",
+            CSV_HEADER,
+            [csv_record(row, row.id in favourites) for row in self.view.shown()],
+            "clients",
         )
-
-    def _export_to(self, path: str | None) -> None:
-        if path:
-            favourites = set(self.view.favourites)
-            rows = [csv_record(row, row.id in favourites) for row in self.view.shown()]
-            self._check_export_target(path, rows)
-
-    @work(thread=True, group="export", exit_on_error=False)
-    def _check_export_target(self, path_text: str, records: list[tuple[str, ...]]) -> None:
-        """Off the UI thread (the folder may sit on a slow share): is the name taken?"""
-        try:
-            target = Path(path_text).expanduser()
-            exists = target.exists()
-            usable = not exists or target.is_file()
-        except (RuntimeError, ValueError, OSError) as exc:  # no such ~user, a NUL byte
-            reason = getattr(exc, "strerror", None) or exc
-            self.app.call_from_thread(
-                self.notify, f"Could not write {path_text}: {reason}", severity="error"
-            )
-            return
-        if not usable:
-            self.app.call_from_thread(
-                self.notify,
-                f"Cannot export to {target}: it is not a regular file.",
-                severity="error",
-            )
-            return
-        self.app.call_from_thread(self._export_target_chosen, target, records, exists)
-
-    def _export_target_chosen(
-        self, target: Path, records: list[tuple[str, ...]], exists: bool
-    ) -> None:
-        """Write a new file at once; ask before replacing one (as the vault download does)."""
-        if not exists:
-            self._write_csv(target, records, overwrite=False)
-            return
-        from lucy_tui.screens.prompt import ConfirmScreen
-
-        def answered(replace: bool | None) -> None:
-            if replace:
-                self._write_csv(target, records, overwrite=True)
-            else:
-                self.notify(f"Not exported: {target} is kept as it was.")
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Replace the existing file?",
-                f"{target} already exists. Replace it with the {len(records):,} clients shown?",
-                yes="Replace",
-                no="Keep it",
-            ),
-            answered,
-        )
-
-    @work(thread=True, group="export", exit_on_error=False)
-    def _write_csv(
-        self, path: Path, records: Iterable[tuple[str, ...]], *, overwrite: bool
-    ) -> None:
-        """Write the CSV beside ``path``, then move it into place: never half a file, and
-        without ``overwrite`` never over a file that appeared after the question."""
-        import io
-
-        from lucy_tui.local.atomic import write_bytes_atomic
-
-        records = list(records)
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_HEADER)
-        writer.writerows(self._csv_safe(records))
-        try:
-            write_bytes_atomic(path, buffer.getvalue().encode("utf-8"), overwrite=overwrite)
-        except FileExistsError:
-            self.app.call_from_thread(
-                self.notify,
-                f"{path} appeared meanwhile and was kept. Press e to export again.",
-                severity="warning",
-            )
-            return
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte (pasted) in the path
-            reason = getattr(exc, "strerror", None) or exc
-            self.app.call_from_thread(
-                self.notify, f"Could not write {path}: {reason}", severity="error"
-            )
-            return
-        self.app.call_from_thread(self.notify, f"Exported {len(records):,} clients to {path}")
-
-    @staticmethod
-    def _csv_safe(records: Iterable[tuple[str, ...]]) -> Iterable[list[str]]:
-        """Cells a spreadsheet shows as text: no control characters (each becomes U+FFFD),
-        and one starting with = + - @ is quoted with ' so that it is never run as a formula."""
-        from lucy_tui.safe_text import printable
-
-        for record in records:
-            cells = [printable(cell) for cell in record]
-            yield ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
 
     def action_refresh(self) -> None:
         if not self.ctx.session.active:

@@ -218,7 +218,7 @@ async def test_export_writes_the_shown_records_and_asks_before_replacing(  # typ
         assert rows[0]["Kind"] == "peppol.switched" and rows[0]["Client"] == CLIENT
         assert rows[0]["Change"] == "sending: off → on"
         assert rows[0]["When (UTC)"] == (START + timedelta(minutes=1)).isoformat()
-        assert f"Exported 1 records to {target}" in notices(app)
+        assert f"Exported 1 record to {target}" in notices(app)
 
         screen.query_one("#audit-filter", Input).value = ""
         await settle(pilot)
