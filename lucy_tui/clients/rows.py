@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from lucy_tui.api.enums import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.api.folding import fold
@@ -106,15 +107,30 @@ class ClientRow:
 
     @classmethod
     def from_summary(cls, client: ClientSummary) -> ClientRow:
-        return cls.build(
+        teams = ", ".join(client.team_names)
+        integrations = _short_integrations(client.integrations)
+        contact = client.contact_name or ""
+        digits = client.enterprise_number.replace(".", "")
+        search = " ".join(
+            (
+                client.name,
+                client.enterprise_number,
+                digits,
+                client.vat_number,
+                contact,
+                teams,
+                integrations,
+            )
+        )
+        return cls(
             id=client.id,
             name=client.name,
             enterprise_number=client.enterprise_number,
             vat_number=client.vat_number,
-            contact=client.contact_name or "",
-            team_names=client.team_names,
+            contact=contact,
+            teams=teams,
             status=client.status,
-            integrations=client.integrations,
+            integrations=integrations,
             peppol_sending=client.peppol_sending,
             peppol_receiving=client.peppol_receiving,
             peppol_network=client.peppol_network,
@@ -125,6 +141,8 @@ class ClientRow:
             trial_ends_on=client.trial_ends_on,
             hidden=client.hidden,
             version=client.version,
+            search_text=fold(search),
+            name_key=fold(client.name),
         )
 
     @classmethod
@@ -135,12 +153,12 @@ class ClientRow:
         if not isinstance(data, Mapping):
             raise ValueError("a client is not an object")
         trial = _wire(data, "trial_ends_on", str, None)
-        return cls.build(
+        client = SimpleNamespace(  # what from_summary reads of a ClientSummary
             id=_wire(data, "id", int),
             name=_wire(data, "name", str),
             enterprise_number=_wire(data, "enterprise_number", str),
             vat_number=_wire(data, "vat_number", str),
-            contact=_wire(data, "contact_name", str, None) or "",
+            contact_name=_wire(data, "contact_name", str, None),
             team_names=_wire_texts(data, "team_names"),
             status=ClientStatus(_wire(data, "status", str)),
             integrations=_wire_texts(data, "integrations"),
@@ -157,40 +175,7 @@ class ClientRow:
             hidden=_wire(data, "hidden", bool, False),
             version=_wire(data, "version", int),
         )
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        contact: str,
-        team_names: list[str],
-        integrations: list[str],
-        **fields: Any,
-    ) -> ClientRow:
-        """A row from a client's fields; the search text and sort key are computed here."""
-        teams = ", ".join(team_names)
-        shown_integrations = _short_integrations(integrations)
-        name: str = fields["name"]
-        enterprise_number: str = fields["enterprise_number"]
-        search = " ".join(
-            (
-                name,
-                enterprise_number,
-                enterprise_number.replace(".", ""),
-                fields["vat_number"],
-                contact,
-                teams,
-                shown_integrations,
-            )
-        )
-        return cls(
-            **fields,
-            contact=contact,
-            teams=teams,
-            integrations=shown_integrations,
-            search_text=fold(search),
-            name_key=fold(name),
-        )
+        return cls.from_summary(cast(Any, client))
 
     def trial_days_left(self, today: date) -> int | None:
         if self.trial_ends_on is None:
