@@ -260,6 +260,7 @@ async def test_a_document_of_another_client_or_invisible_is_not_found(
 # --- the Failed count of an older database ---------------------------------------------------
 
 
+@pytest.mark.sqlite_only("an earlier version's database: a SQLite file altered with sqlite3")
 def test_an_older_database_gets_its_failed_counts(seeded_template: SeededFirm, tmp_path: Path):
     path = tmp_path / "old.db"
     # made before the migrations: no failed_count column, no ix_documents_status_id

@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import SMALL_FIRM, FakeClock, SeededFirm
+from tests.conftest import BACKENDS, SMALL_FIRM, FakeClock, SeededFirm
 
 from .conftest import ADMIN, API, BASE_URL, EMPLOYEE, PASSWORD, bearer, issue_token
 
@@ -147,18 +147,24 @@ async def sign_in(app: FastAPI) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def fuzz(
     seeded_template: SeededFirm,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[Fuzz]:
-    """A fresh copy of the demo firm for this module (the fuzzing changes it at random)."""
+    """A fresh copy of the demo firm for this module (the fuzzing changes it at random), on
+    SQLite and on PostgreSQL (a database of its own: what reaches PostgreSQL's stricter types,
+    an integer past a column's range, a NUL in a text, must be refused before it does)."""
     from lucy_server.app import create_app
 
-    path: Path = tmp_path_factory.mktemp("fuzz") / "lucy.db"
-    shutil.copy(seeded_template.path, path)
-    app = create_app(path, clock=FakeClock())
+    database: Path | str
+    if request.param == "postgresql":
+        database = request.getfixturevalue("new_pg_firm")()
+    else:
+        database = tmp_path_factory.mktemp("fuzz") / "lucy.db"
+        shutil.copy(seeded_template.path, database)
+    app = create_app(database, clock=FakeClock())
     state = Fuzz(app, asyncio.run(sign_in(app)))
     yield state
     app.state.lucy.engine.dispose()
@@ -356,6 +362,7 @@ def run_over_http(
     return report
 
 
+@pytest.mark.sqlite_only("the in-process fuzzing above runs on both backends")
 def test_every_check_over_http(seeded_template: SeededFirm, tmp_path: Path) -> None:
     report = run_over_http(seeded_template, tmp_path, HTTP_FAST_EXAMPLES, seed=1)
     assert "passed" in report

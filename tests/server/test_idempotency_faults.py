@@ -430,6 +430,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.sqlite_only("a crashed process's instance: not the database's doing")
 async def test_a_key_left_by_a_crashed_server_is_taken_over_at_once_after_a_restart(
     seeded_template: SeededFirm, tmp_path: Path
 ) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from lucy_server import db
 from lucy_server.app import create_app
 from lucy_server.migrations import migrate
@@ -44,6 +46,7 @@ def old_database(path: Path, template: Path) -> dict[str, tuple[int | None, int 
     return two_fields
 
 
+@pytest.mark.sqlite_only("an earlier version's database: a SQLite file altered with sqlite3")
 async def test_an_older_database_keeps_every_contact_and_sorts_by_the_new_key(
     seeded_template: SeededFirm, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -27,6 +27,7 @@ def big_firm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.sqlite_only("the embedded default's budget, on a SQLite file")
 async def test_ten_thousand_clients_in_pages_of_500_within_300_ms(big_firm: Path) -> None:
     app = create_app(big_firm)
     async with LucyClient("http://lucy.test", transport=httpx.ASGITransport(app=app)) as client:
@@ -43,6 +44,7 @@ async def test_ten_thousand_clients_in_pages_of_500_within_300_ms(big_firm: Path
     assert min(timings) < 0.300, f"whole list took {min(timings) * 1000:.0f} ms"
 
 
+@pytest.mark.sqlite_only("the embedded default's budget, on a SQLite file")
 async def test_bulk_resend_beats_single_requests(big_firm: Path) -> None:
     app = create_app(big_firm)
     engine = app.state.lucy.engine

@@ -205,6 +205,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.sqlite_only("the access log and address: not the database's doing")
 def test_the_served_access_log_holds_no_secret_and_only_loopback_listens(
     seeded_template: SeededFirm, tmp_path: Path
 ) -> None:
@@ -453,6 +454,7 @@ async def test_an_office_behind_one_address_signs_in_at_once(
     assert answers == [200] * 40
 
 
+@pytest.mark.sqlite_only("the proxy's address rule: not the database's doing")
 def test_the_address_behind_a_proxy_is_taken_from_the_proxy_only_when_told(
     seeded_template: SeededFirm, tmp_path: Path
 ) -> None:
