@@ -199,7 +199,7 @@ class DashboardScreen(CsvExport):
         self._pending_rows = []
         self.loading_done = True  # what is shown stays as it was
         self._apply_view()
-        self._set_status(
+        self.show_status(  # beside the last session's rows, if they are what is shown
             f"Could not load the clients: {message.error.message} Press ctrl+r to try again."
         )
         self.ctx.reporter.report_error(message.error, "Could not load the clients")

@@ -222,3 +222,33 @@ def test_logout_on_the_command_line_forgets_the_users_last_list(
     assert main(["logout", "--server", server]) == 0
     assert "Signed out" in capsys.readouterr().out
     assert not snapshot.path.exists()
+
+
+async def test_a_failed_load_keeps_the_last_list_marked_as_not_live(
+    make_app, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lucy_tui.api.client import LucyClient
+    from lucy_tui.api.errors import ServerError
+
+    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
+    async with LucyClient(SERVER, transport=transport) as client:
+        login = await client.login(ADMIN, "lucy-demo")
+    monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+    app = make_app(server=SERVER, transport=transport)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+
+    async def failing(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ServerError("The server is down for maintenance.")
+        yield  # an async generator, like the real one
+
+    monkeypatch.setattr(LucyClient, "iter_client_pages", failing)
+    again = make_app(server=SERVER, transport=transport)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = again.get_screen("dashboard")
+        assert isinstance(screen, DashboardScreen)
+        assert screen.showing_last_session and len(screen.view) == 120
+        said = status(screen)
+        assert "from your last session, not live yet: Could not load the clients" in said
+        assert "down for maintenance" in said
