@@ -7,6 +7,9 @@ integer column holds, the ids the seed inserted, and the tests' own PostgreSQL f
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,50 @@ def test_the_seeded_database_is_put_back_before_each_test(
     finally:
         engine.dispose()
         pg_firm.restore()
+
+
+def test_writes_run_one_at_a_time_and_each_sees_the_writes_before_it(
+    seeded_db: Path | str,
+) -> None:
+    """The guarantee every read-modify-write of the server stands on (a version check and
+    its update, an idempotency claim, a send): SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
+    write lock. Without it, READ COMMITTED loses most of these increments."""
+    clients = db.clients
+    engine = db.make_engine(seeded_db)
+
+    def count() -> int:
+        with db.read_tx(engine) as conn:
+            return int(conn.scalar(select(clients.c.inbox_count).where(clients.c.id == 1)) or 0)
+
+    def bump(_: int) -> None:
+        with db.write_tx(engine) as conn:
+            value = conn.scalar(select(clients.c.inbox_count).where(clients.c.id == 1))
+            time.sleep(0.002)  # another writer would read the same value meanwhile
+            conn.execute(clients.update().where(clients.c.id == 1).values(inbox_count=value + 1))
+
+    try:
+        before = count()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(bump, range(40)))
+        assert count() == before + 40
+        # a reader is not held up by a writer holding the lock
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with db.write_tx(engine) as conn:
+                conn.execute(clients.update().where(clients.c.id == 2).values(city="Held"))
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(10)
+            started = time.monotonic()
+            assert count() == before + 40
+            assert time.monotonic() - started < 2
+        finally:
+            release.set()
+            holder.join(10)
+    finally:
+        engine.dispose()
