@@ -10,10 +10,11 @@ removes it at the end; as root, the cluster's folder belongs to the ``postgres``
 
 The cluster listens on a unix socket in its own temporary folder only (no TCP port, so no
 port to find free and no clash between pytest-xdist workers, each of which makes its own
-cluster: a start costs about a second; see :func:`start`), with durability off for speed
+cluster: a start costs about half a second; see :func:`start`), with durability off for speed
 (``fsync``, ``synchronous_commit`` and ``full_page_writes``: the data lives as long as the
-run). It trusts every local connection: it is reachable by nobody but this machine's users,
-and holds nothing but test data.
+run). A cluster left running by a run that was killed is stopped and removed by the next
+run's first start. It trusts every local connection: it is reachable by nobody but this
+machine's users, and holds nothing but test data.
 
 The binaries are found through ``LUCY_PG_BINDIR``, ``pg_config --bindir``, the highest
 ``/usr/lib/postgresql/*/bin`` (Debian and Ubuntu) or ``initdb`` on the ``PATH``.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER = "lucy"  # the cluster's superuser, the tests connect as it
+OWNER = "owner.pid"  # in a cluster's folder: the pytest process that made it
 PORT = 5432  # only names the socket file (.s.PGSQL.5432) in the cluster's own folder
 SETTINGS = {
     "listen_addresses": "''",
@@ -166,12 +168,14 @@ def start() -> Cluster:
             "install them with .ci/install-postgresql (as root) or your package manager"
         )
     prefix, uid, gid = _run_as()
+    _stop_orphans(bindir, prefix)
     started = time.perf_counter()
     # in /tmp, not pytest's tmp_path: a unix socket's path must stay under ~100 bytes and
     # the folder must be reachable by the postgres user (pytest's are root-only)
     base = Path(tempfile.mkdtemp(prefix="lucy-pg-"))
     cluster = Cluster(bindir=bindir, base=base, prefix=prefix)
     try:
+        (base / OWNER).write_text(str(os.getpid()))
         if uid is not None and gid is not None:
             os.chown(base, uid, gid)
         _check(
@@ -201,6 +205,24 @@ def start() -> Cluster:
         raise
     cluster.started_in = time.perf_counter() - started
     return cluster
+
+
+def _stop_orphans(bindir: Path, prefix: list[str]) -> None:
+    """Stop and remove the clusters of test runs that were killed before they could (their
+    pytest process, named in the folder's owner file, is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob("lucy-pg-*"):
+        try:
+            owner = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being made
+        try:
+            os.kill(owner, 0)
+            continue  # its run is still going
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        Cluster(bindir=bindir, base=folder, prefix=prefix).stop()
 
 
 def _major(bindir: Path) -> int:
