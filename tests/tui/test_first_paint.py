@@ -252,3 +252,38 @@ async def test_a_failed_load_keeps_the_last_list_marked_as_not_live(
         said = status(screen)
         assert "from your last session, not live yet: Could not load the clients" in said
         assert "down for maintenance" in said
+
+
+def test_snapshot_of_the_last_sessions_rows_before_the_live_list(  # type: ignore[no-untyped-def]
+    snap_compare, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look of the rows from the last session: dimmed, the status line says so."""
+    import threading
+
+    import lucy_tui.app as app_module
+    from tests.unit.factories import make_client
+
+    clients = [
+        make_client(n, name=f"Client from last time {n:02d}", team_names=["North"])
+        for n in range(1, 41)
+    ]
+    release = threading.Event()
+    open_client = app_module.open_embedded_client
+
+    def slow_open(*args):  # type: ignore[no-untyped-def]
+        # long enough for the screenshot; the app's exit waits for this thread
+        release.wait(timeout=8)
+        return open_client(*args)
+
+    monkeypatch.setattr(app_module, "open_embedded_client", slow_open)
+    app = make_app()
+    ListSnapshot(app.data_dir, "embedded", ADMIN).save(clients)
+
+    async def drawn(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=drawn)
+    finally:
+        release.set()
