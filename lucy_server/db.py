@@ -508,7 +508,9 @@ def make_engine(url_or_path: str | os.PathLike[str]) -> Engine:
         _configure_sqlite(engine)
         return engine
     if make_url(url).get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=24)
+        # at most 15 connections a process: `serve --workers 4` stays well under
+        # PostgreSQL's default max_connections (100); writes queue on one lock anyway
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         _configure_postgresql(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -42,7 +42,7 @@ SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "shared_buffers": "'32MB'",
-    "max_connections": "200",
+    "max_connections": "100",  # PostgreSQL's default, as on a firm's server
     "max_wal_size": "'1GB'",
     "checkpoint_timeout": "'30min'",
     "autovacuum": "off",  # every test database lives for one test
