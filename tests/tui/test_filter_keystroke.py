@@ -55,3 +55,31 @@ async def test_the_kept_ansi_theme_follows_the_theme(make_app) -> None:  # type:
         app.theme = "nord"
         await pilot.pause()
         assert app.ansi_theme is app.ansi_theme_dark
+
+
+async def test_typing_in_the_filter_lays_out_the_screen_only_when_the_list_size_changes(  # type: ignore[no-untyped-def]
+    make_app, monkeypatch
+) -> None:
+    """The bar's own size never changes as one types: no layout for it (a layout repaints
+    the whole screen and the list's scrollbar); the list's height in rows still does."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_loaded(pilot)
+        bar = screen.query_one("#filter", Input)
+        laid_out: list[bool] = []
+        refresh = bar.refresh
+
+        def watched(*regions, **kwargs):  # type: ignore[no-untyped-def]
+            laid_out.append(bool(kwargs.get("layout")))
+            return refresh(*regions, **kwargs)
+
+        monkeypatch.setattr(bar, "refresh", watched)
+        await pilot.press("slash", *"bakkerij", "backspace")
+        await settle(pilot)
+        assert bar.value == "bakkeri" and laid_out and not any(laid_out)
+        long = "x" * 300  # longer than the bar: it still scrolls to the cursor
+        bar.value = long
+        bar.cursor_position = len(long)
+        await settle(pilot)
+        assert bar.virtual_size.width > bar.size.width
+        assert bar.scroll_offset.x > 0
