@@ -17,7 +17,8 @@ run's first start. It trusts every local connection: it is reachable by nobody b
 machine's users, and holds nothing but test data.
 
 The binaries are found through ``LUCY_PG_BINDIR``, ``pg_config --bindir``, the highest
-``/usr/lib/postgresql/*/bin`` (Debian and Ubuntu) or ``initdb`` on the ``PATH``.
+``/usr/lib/postgresql/*/bin`` (Debian and Ubuntu) or ``initdb`` on the ``PATH``: PostgreSQL 13
+or later (15 on these machines; from 15 the cluster collates with ICU, see ``INITDB_ICU``).
 """
 
 from __future__ import annotations
@@ -291,7 +292,8 @@ class SeededDatabase:
                     f'CREATE TABLE {SNAPSHOT_SCHEMA}."{table}" AS TABLE public."{table}"'
                 )
         script = [
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            f"SELECT pg_terminate_backend(pid{', 5000' if cluster.version >= 14 else ''})"
+            " FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()",
             "BEGIN",
             "SET LOCAL session_replication_role = replica",  # no foreign key checks
