@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +161,120 @@ def list_clients(
     answer["changes"] = change_numbers.make_token(counter, seq, principal)
     answer["removed"] = removed
     return answer
+
+
+# --- the whole list, compact (issue 14) ----------------------------------------------------
+
+ROW_COLUMNS = (
+    "id",
+    "name",
+    "enterprise_number",
+    "vat_number",
+    "contact_name",
+    "team_names",
+    "status",
+    "integrations",
+    "peppol_sending",
+    "peppol_receiving",
+    "peppol_network",
+    "peppol_stale",
+    "inbox_count",
+    "failed_count",
+    "plan",
+    "trial_ends_on",
+    "hidden",
+    "version",
+)
+"""The client list's columns in ``/client-rows``: a ``ClientSummary``'s fields but
+``contact_id`` (the list shows the contact's name)."""
+
+NDJSON = "application/x-ndjson"
+FIRST_ROWS = 500  # the first batch: the list's first screen, as soon as it is read
+ROWS_BATCH = 5000  # the later ones (one keyset range of the name index each)
+_GZIP_LEVEL = 1  # over a LAN: level 6 compresses ~10% better for ~3x the CPU
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _row_lines(rows: list[dict[str, Any]]) -> str:
+    return "".join(
+        _encode(
+            [
+                row[name].isoformat() if name == "trial_ends_on" and row[name] else row[name]
+                for name in ROW_COLUMNS
+            ]
+        )
+        + "\n"
+        for row in rows
+    )
+
+
+def _compact_rows(engine: Any, principal: Principal) -> Iterator[str]:
+    """The header line, then the rows a batch at a time, all of one read transaction."""
+    where = [visible_clause(principal)]
+    with db.read_tx(engine) as conn:
+        counter = change_numbers.read_counter(conn)
+        total = conn.scalar(select(func.count()).select_from(_c).where(*where)) or 0
+        header = {
+            "columns": ROW_COLUMNS,
+            "total": total,
+            "changes": change_numbers.make_token(counter, counter.value, principal),
+        }
+        yield _encode(header) + "\n"
+        after: list[ColumnElement[bool]] = []
+        limit = FIRST_ROWS
+        while True:
+            rows = client_summaries(conn, [*where, *after], limit=limit, order=CLIENT_ORDER)
+            if rows:
+                yield _row_lines(rows)
+            if len(rows) < limit:
+                return
+            after = [CLIENT_ORDER.after(CLIENT_ORDER.key_of(rows[-1]))]
+            limit = ROWS_BATCH
+
+
+def _gzipped(lines: Iterator[str]) -> Iterator[bytes]:
+    """Each batch compressed and flushed at once (Z_SYNC_FLUSH): the first rows arrive
+    before the last are read."""
+    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    for text in lines:
+        yield compressor.compress(text.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    yield compressor.flush()
+
+
+def accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+@router.get(
+    "/client-rows",
+    response_class=StreamingResponse,
+    responses={
+        **LIST,
+        200: {
+            "description": (
+                "Newline-delimited JSON (application/x-ndjson), streamed: first a header "
+                'object `{"columns": [...], "total": N, "changes": "..."}`, then one JSON '
+                "array per client, its values in the order of `columns`, in the list's "
+                "order (by name). gzip-compressed when the request accepts it."
+            ),
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        },
+    },
+)
+def client_rows(principal: CurrentStaff, request: Request) -> StreamingResponse:
+    """The whole client list this staff member sees, compact: what ``GET /clients`` gives
+    page by page (the same rows, order and visibility), in one streamed answer of arrays
+    with the same ``changes`` token and ``total``. No filters (the app filters locally)."""
+    lines = _compact_rows(get_state(request).engine, principal)
+    headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+    if accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        return StreamingResponse(_gzipped(lines), media_type=NDJSON, headers=headers)
+    return StreamingResponse((text.encode() for text in lines), media_type=NDJSON, headers=headers)
 
 
 # --- create -------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ given, so the app's embedded default runs the reference server in-process.
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -373,6 +375,74 @@ class LucyClient:
             lambda after: self.clients_page(page_size=page_size, after=after, changed_since=token)
         ):
             yield result
+
+    @overload
+    def iter_client_rows(self) -> AsyncIterator[ClientRowBatch[dict[str, Any]]]: ...
+    @overload
+    def iter_client_rows(
+        self, build: Callable[[dict[str, Any]], R]
+    ) -> AsyncIterator[ClientRowBatch[R]]: ...
+    async def iter_client_rows(
+        self, build: Callable[[dict[str, Any]], Any] | None = None
+    ) -> AsyncIterator[ClientRowBatch[Any]]:
+        """The whole client list in one streamed, compact answer (``GET /client-rows``):
+        batches of rows as they arrive, each row a plain dict of the list's fields (a
+        ``ClientSummary``'s but ``contact_id``), or ``build(row)`` (such as
+        ``ClientRow.from_wire``, which checks it; a ``ValueError`` it raises is a
+        :class:`ServerError` ``bad_response``). No pydantic object is made per row. Every
+        batch carries the answer's ``total`` and ``changes`` token; ``done`` on the last.
+
+        Raises :class:`NotFoundError` when the server is older than this endpoint (then
+        walk :meth:`iter_client_pages`)."""
+        path = "/client-rows"
+        try:
+            async with self._http.stream("GET", API + path) as response:
+                if response.is_error:
+                    await response.aread()
+                    raise self._error(response)
+                header: ClientRowBatch[Any] | None = None
+                columns: list[str] = []
+                count = 0
+                rest = b""
+                async for chunk in response.aiter_bytes():
+                    lines = (rest + chunk).split(b"\n")
+                    rest = lines.pop()
+                    if header is None and lines:
+                        header = _row_header(lines.pop(0))
+                        columns = header.columns
+                    if not lines:
+                        continue
+                    rows = _row_values(lines, len(columns))
+                    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+                    count += len(dicts)
+                    items: list[Any] = dicts if build is None else [build(d) for d in dicts]
+                    assert header is not None
+                    yield header.batch(items, done=False)
+                if rest.strip() or header is None or count != header.total:
+                    raise ValueError(
+                        f"the answer ended after {count:,} of its clients"
+                        if header is not None
+                        else "the answer has no header"
+                    )
+                yield header.batch([], done=True)
+        except httpx.TimeoutException as exc:
+            raise UnreachableError(
+                f"The server did not answer in time (GET {path}).", code="timeout"
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise ServerError(
+                f"The server's answer to GET {path} could not be decoded: {exc}",
+                code="bad_response",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UnreachableError(
+                f"Cannot reach the Lucy server at {self.base_url}: {str(exc) or type(exc).__name__}"
+            ) from exc
+        except ValueError as exc:  # also json's errors and a build's refusal
+            raise ServerError(
+                f"The server's answer to GET {path} is not a client list: {exc}",
+                code="bad_response",
+            ) from exc
 
     async def iter_clients(
         self, page_size: int = MAX_PAGE_SIZE, **filters: Any
@@ -759,3 +829,48 @@ def _page_params(page: int | None, page_size: int, after: str | None) -> dict[st
     elif page is not None:
         params["page"] = page
     return params
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ClientRowBatch(Generic[R]):
+    """Rows of ``GET /client-rows`` as they arrived, with the answer's header."""
+
+    columns: list[str]
+    total: int
+    changes: str | None
+    rows: list[R]
+    done: bool  # the last batch (no rows): the whole list arrived
+
+    def batch(self, rows: list[R], *, done: bool) -> ClientRowBatch[R]:
+        return ClientRowBatch(self.columns, self.total, self.changes, rows, done)
+
+
+def _row_header(line: bytes) -> ClientRowBatch[Any]:
+    header = json_module.loads(line)
+    if not isinstance(header, dict):
+        raise ValueError("its header is not an object")
+    columns, total, changes = header.get("columns"), header.get("total"), header.get("changes")
+    if (
+        not isinstance(columns, list)
+        or not all(isinstance(c, str) for c in columns)
+        or len(set(columns)) != len(columns)
+        or "id" not in columns
+    ):
+        raise ValueError("its columns are not a list of names")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise ValueError("its total is not a count")
+    if changes is not None and not isinstance(changes, str):
+        raise ValueError("its changes token is not a text")
+    return ClientRowBatch(columns, total, changes, [], False)
+
+
+def _row_values(lines: list[bytes], width: int) -> list[list[Any]]:
+    """Whole lines, one JSON array each, parsed at once (one ``json.loads`` per chunk)."""
+    rows = json_module.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            raise ValueError("a row is not an array of its columns")
+    return rows

@@ -175,6 +175,7 @@ ROWS = [
     Row("GET", "/teams", 200, 200),
     Row("GET", "/integrations", 200, 200),
     Row("GET", "/clients", 200, 200),
+    Row("GET", "/client-rows", 200, 200),
     Row("POST", "/clients", 201, 201, body=NEW_CLIENT),
     # the firm's documents: only visible clients' (test_firm_documents checks the contents)
     Row("GET", "/documents", 200, 200),
