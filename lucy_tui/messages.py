@@ -19,7 +19,7 @@ Messages are dataclasses: their fields are what they carry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -27,6 +27,7 @@ from lucy_tui.api.errors import LucyError
 
 if TYPE_CHECKING:  # pydantic: not imported before the list's first paint
     from lucy_tui.api.models import ClientDetail, ClientDocumentCounts, ClientSummary
+    from lucy_tui.clients.rows import ClientRow
 
 
 @dataclass
@@ -39,6 +40,10 @@ class ClientsPageLoaded(Message):
     total: int
     done: bool
     changes: str | None = None
+    # the compact transfer (/client-rows): the rows already built (``clients`` is empty),
+    # and the first rows' JSON (for the next session's snapshot) on a load's first batch
+    rows: list[ClientRow] | None = None
+    wire: list[dict[str, Any]] | None = None
 
 
 @dataclass

@@ -121,6 +121,9 @@ class LucyClient:
             headers={"Accept": "application/json", "User-Agent": "lucy-tui"},
         )
         self.token = token
+        # httpx's ASGITransport (the embedded server, tests) gives a streamed answer whole:
+        # through it, a stream's first rows wait for its last
+        self.streams = not isinstance(transport, httpx.ASGITransport)
 
     @property
     def token(self) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +68,15 @@ class ListSnapshot:
         self.notice = None if loaded.unreadable else loaded.notice
         return loaded.value or []
 
-    def save(self, clients: list[ClientSummary]) -> None:
+    def save(self, clients: Sequence[ClientSummary | Mapping[str, Any]]) -> None:
         """Keep the first rows of this session's list (blocking: run it in a thread)."""
         for directory in (self.directory, self.path.parent):
             ensure_private_dir(directory)
             make_private(directory)  # not through a link: its target is not ours to change
-        rows = [client.model_dump(mode="json") for client in clients[:SNAPSHOT_ROWS]]
+        rows = [  # a ClientSummary, or a row of /client-rows as JSON gave it
+            client if isinstance(client, Mapping) else client.model_dump(mode="json")
+            for client in clients[:SNAPSHOT_ROWS]
+        ]
         write_atomic(self.path, json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
 
     def forget(self) -> None:

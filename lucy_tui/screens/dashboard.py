@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +16,12 @@ from textual.reactive import Reactive
 from textual.widgets import Footer, Input, Static
 
 from lucy_tui.api.enums import ClientStatus
-from lucy_tui.api.errors import LucyError
+from lucy_tui.api.errors import LucyError, NotFoundError
 from lucy_tui.clients.rows import COLUMNS, CSV_HEADER, TRIAL_SOON_DAYS, ClientRow, csv_record
 from lucy_tui.clients.view import ClientView
 from lucy_tui.context import Context
 from lucy_tui.local.favourites import FavouritesStore
-from lucy_tui.local.list_snapshot import ListSnapshot
+from lucy_tui.local.list_snapshot import SNAPSHOT_ROWS, ListSnapshot
 from lucy_tui.local.paths import documents_dir
 from lucy_tui.messages import (
     ClientChanged,
@@ -48,6 +48,7 @@ FILTER_PLACEHOLDER = (
     "trial:<30d fav"
 )
 REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
+FIRST_PAGE = 500  # in-process, the first screen's page before the whole list
 
 
 class FilterInput(Input):
@@ -189,6 +190,11 @@ class DashboardScreen(CsvExport):
         client = self.ctx.session.client
         loaded = 0
         try:
+            try:  # the whole list in one compact answer, its rows shown as they arrive
+                await self._load_compact(generation)
+                return
+            except NotFoundError:
+                pass  # a server older than /client-rows: walk the list's pages
             async for page in client.iter_client_pages():
                 loaded += len(page.items)
                 done = page.next is None or not page.items
@@ -200,6 +206,38 @@ class DashboardScreen(CsvExport):
             return
         if not loaded:
             self.post_message(ClientsPageLoaded(generation, [], 0, True))
+
+    async def _load_compact(self, generation: int) -> None:
+        """Post each batch of ``/client-rows`` as its rows arrive (checked by
+        ``ClientRow.from_wire``, no pydantic per row); the first rows' JSON goes along for
+        the next session's snapshot."""
+        wire: list[dict[str, Any]] = []
+
+        def build(data: dict[str, Any]) -> ClientRow:
+            if len(wire) < SNAPSHOT_ROWS:
+                wire.append(data)
+            return ClientRow.from_wire(data)
+
+        client = self.ctx.session.client
+        first = True
+        if not client.streams:  # in-process: the answer comes whole, so a first page first
+            page = await client.clients_page(page_size=FIRST_PAGE)
+            done = page.next is None  # the whole list: no need for more
+            self.post_message(
+                ClientsPageLoaded(generation, page.items, page.total, done, page.changes)
+            )
+            if done:
+                return
+            first = False
+        async for batch in client.iter_client_rows(build):
+            if not batch.rows and not batch.done:
+                continue
+            message = ClientsPageLoaded(
+                generation, [], batch.total, batch.done, batch.changes, rows=batch.rows
+            )
+            if first:
+                first, message.wire = False, list(wire)
+            self.post_message(message)
 
     @on(ClientsLoadFailed)
     def _load_failed(self, message: ClientsLoadFailed) -> None:
@@ -224,9 +262,14 @@ class DashboardScreen(CsvExport):
         if self._first_page_pending:
             self._first_page_pending = False
             if self.snapshot_store is not None:
-                self._save_snapshot(message.clients)
+                self._save_snapshot(message.wire if message.wire is not None else message.clients)
+        rows = (
+            message.rows
+            if message.rows is not None
+            else [ClientRow.from_summary(c) for c in message.clients]
+        )
         if self._replacing:
-            self._pending_rows.extend(ClientRow.from_summary(c) for c in message.clients)
+            self._pending_rows.extend(rows)
             if message.done:
                 self.view.clear()
                 self.view.add_rows(self._pending_rows)
@@ -239,7 +282,7 @@ class DashboardScreen(CsvExport):
             self._show_last_session(False)
             self.view.clear()
         first = not self.view.rows
-        self.view.add(message.clients)
+        self.view.add_rows(rows)
         if message.done:
             self._finish_loading()
         elif first:
@@ -257,7 +300,7 @@ class DashboardScreen(CsvExport):
         self.refresh_bindings()
 
     @work(thread=True, group="snapshot", exit_on_error=False)
-    def _save_snapshot(self, clients: list[ClientSummary]) -> None:
+    def _save_snapshot(self, clients: Sequence[ClientSummary | Mapping[str, Any]]) -> None:
         snapshot = self.snapshot_store
         if snapshot is not None:
             with contextlib.suppress(OSError):  # only a head start for next time

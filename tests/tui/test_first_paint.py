@@ -242,7 +242,12 @@ async def test_a_failed_load_keeps_the_last_list_marked_as_not_live(
         raise ServerError("The server is down for maintenance.")
         yield  # an async generator, like the real one
 
+    async def failing_page(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ServerError("The server is down for maintenance.")
+
     monkeypatch.setattr(LucyClient, "iter_client_pages", failing)
+    monkeypatch.setattr(LucyClient, "iter_client_rows", failing)  # the compact list
+    monkeypatch.setattr(LucyClient, "clients_page", failing_page)  # in-process: first page
     again = make_app(server=SERVER, transport=transport)
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)

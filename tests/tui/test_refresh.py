@@ -32,18 +32,31 @@ FIRM = 150  # clients of the demo firm
 
 
 class RowCounter(httpx.AsyncBaseTransport):
-    """The real transport, counting the client rows each answer of GET /clients carries."""
+    """The real transport, counting the client rows each answer of GET /clients and of
+    GET /client-rows (the whole list, compact) carries; ``older``: answer /client-rows 404
+    as a server from before it would."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.answers: list[tuple[dict[str, str], int]] = []  # (query, rows)
+        self.paths: list[str] = []  # of every GET of the client list, compact or paged
+        self.older = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "GET" and path in ("/api/v1/clients", "/api/v1/client-rows"):
+            self.paths.append(path)
+        if self.older and path == "/api/v1/client-rows":
+            error = {"error": {"code": "not_found", "message": "Not Found"}}
+            return httpx.Response(404, json=error)
         response = await self.inner.handle_async_request(request)
-        if request.method == "GET" and request.url.path == "/api/v1/clients":
+        if request.method == "GET" and path == "/api/v1/clients":
             body = await response.aread()
             rows = len(json.loads(body).get("items", []))
             self.answers.append((dict(request.url.params), rows))
+        elif request.method == "GET" and path == "/api/v1/client-rows":
+            lines = (await response.aread()).decode().splitlines()  # aread: un-gzipped
+            self.answers.append(({"compact": "yes"}, len(lines) - 1))  # the header line
         return response
 
     def mark(self) -> int:
@@ -102,6 +115,33 @@ async def test_a_refresh_with_nothing_changed_moves_no_client_row(
         assert sum(rows for _q, rows in asked) == 0
         assert len(dashboard.view.rows) == FIRM and len(dashboard.view) == FIRM
         assert [n.message for n in app._notifications] == []  # nothing to say
+
+
+async def test_the_whole_list_loads_in_one_compact_answer(remote, counter: RowCounter) -> None:
+    app = await remote(EMPLOYEE)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert counter.paths == ["/api/v1/client-rows"]  # one request, no page walk
+        [(_query, rows)] = counter.answers
+        assert rows == len(dashboard.view.rows) < FIRM  # the employee's clients
+        assert dashboard.loading_done and app.clients.changes_token
+
+
+async def test_an_older_server_without_the_compact_list_is_walked_by_pages(
+    remote, counter: RowCounter
+) -> None:
+    counter.older = True
+    app = await remote(ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert counter.paths[0] == "/api/v1/client-rows"  # 404: then the pages
+        assert set(counter.paths[1:]) == {"/api/v1/clients"}
+        assert len(dashboard.view.rows) == FIRM == sum(rows for _q, rows in counter.answers)
+        assert app.clients.changes_token
+        mark = counter.mark()
+        await pilot.press("ctrl+r")  # the pages' token serves a refresh
+        await wait_loaded(pilot)
+        assert sum(rows for _q, rows in counter.since(mark)) == 0
 
 
 async def test_a_changed_client_is_updated_by_a_refresh(
