@@ -383,15 +383,15 @@ class LucyClient:
     def iter_client_rows(self) -> AsyncIterator[ClientRowBatch[dict[str, Any]]]: ...
     @overload
     def iter_client_rows(
-        self, build: Callable[[dict[str, Any]], R]
+        self, reader: Callable[[Sequence[str]], Callable[[list[Any]], R]]
     ) -> AsyncIterator[ClientRowBatch[R]]: ...
     async def iter_client_rows(
-        self, build: Callable[[dict[str, Any]], Any] | None = None
+        self, reader: Callable[[Sequence[str]], Callable[[list[Any]], Any]] | None = None
     ) -> AsyncIterator[ClientRowBatch[Any]]:
         """The whole client list in one streamed, compact answer (``GET /client-rows``):
-        batches of rows as they arrive, each row a plain dict of the list's fields (a
-        ``ClientSummary``'s but ``contact_id``), or ``build(row)`` (such as
-        ``ClientRow.from_wire``, which checks it; a ``ValueError`` it raises is a
+        batches of rows as they arrive. Each row is a plain dict of the list's fields (a
+        ``ClientSummary``'s but ``contact_id``), or what ``reader(columns)`` makes of its
+        array (``ClientRow.wire_reader``, which checks it; a ``ValueError`` it raises is a
         :class:`ServerError` ``bad_response``). No pydantic object is made per row. Every
         batch carries the answer's ``total`` and ``changes`` token; ``done`` on the last.
 
@@ -404,23 +404,27 @@ class LucyClient:
                     await response.aread()
                     raise self._error(response)
                 header: ClientRowBatch[Any] | None = None
-                columns: list[str] = []
+                read: Callable[[list[Any]], Any] = list
                 count = 0
                 rest = b""
                 async for chunk in response.aiter_bytes():
                     lines = (rest + chunk).split(b"\n")
-                    rest = lines.pop()
-                    if header is None and lines:
-                        header = _row_header(lines.pop(0))
-                        columns = header.columns
-                    if not lines:
-                        continue
-                    rows = _row_values(lines, len(columns))
-                    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
-                    count += len(dicts)
-                    items: list[Any] = dicts if build is None else [build(d) for d in dicts]
-                    assert header is not None
-                    yield header.batch(items, done=False)
+                    rest = lines.pop()  # a line not whole yet
+                    for line in lines:
+                        if header is None:
+                            header = _row_header(line)
+                            read = (
+                                reader(header.columns)
+                                if reader is not None
+                                else _as_dict(header.columns)
+                            )
+                            continue
+                        batch = json_module.loads(line)  # a batch: an array of row arrays
+                        if type(batch) is not list:
+                            raise ValueError("a batch of rows is not an array")
+                        rows = [read(row) for row in batch]
+                        count += len(rows)
+                        yield header.batch(rows, done=False)
                 if rest.strip() or header is None or count != header.total:
                     raise ValueError(
                         f"the answer ended after {count:,} of its clients"
@@ -870,10 +874,12 @@ def _row_header(line: bytes) -> ClientRowBatch[Any]:
     return ClientRowBatch(columns, total, changes, [], False)
 
 
-def _row_values(lines: list[bytes], width: int) -> list[list[Any]]:
-    """Whole lines, one JSON array each, parsed at once (one ``json.loads`` per chunk)."""
-    rows = json_module.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
-    for row in rows:
-        if not isinstance(row, list) or len(row) != width:
+def _as_dict(columns: list[str]) -> Callable[[list[Any]], dict[str, Any]]:
+    width = len(columns)
+
+    def read(values: list[Any]) -> dict[str, Any]:
+        if type(values) is not list or len(values) != width:
             raise ValueError("a row is not an array of its columns")
-    return rows
+        return dict(zip(columns, values, strict=True))
+
+    return read

@@ -209,14 +209,20 @@ class DashboardScreen(CsvExport):
 
     async def _load_compact(self, generation: int) -> None:
         """Post each batch of ``/client-rows`` as its rows arrive (checked by
-        ``ClientRow.from_wire``, no pydantic per row); the first rows' JSON goes along for
-        the next session's snapshot."""
+        ``ClientRow.wire_reader``, no pydantic per row); the first rows' JSON goes along
+        for the next session's snapshot."""
         wire: list[dict[str, Any]] = []
 
-        def build(data: dict[str, Any]) -> ClientRow:
-            if len(wire) < SNAPSHOT_ROWS:
-                wire.append(data)
-            return ClientRow.from_wire(data)
+        def reader(columns: Sequence[str]) -> Callable[[list[Any]], ClientRow]:
+            read = ClientRow.wire_reader(columns)
+
+            def keep(values: list[Any]) -> ClientRow:
+                row = read(values)
+                if len(wire) < SNAPSHOT_ROWS:
+                    wire.append(dict(zip(columns, values, strict=True)))
+                return row
+
+            return keep
 
         client = self.ctx.session.client
         first = True
@@ -229,7 +235,7 @@ class DashboardScreen(CsvExport):
             if done:
                 return
             first = False
-        async for batch in client.iter_client_rows(build):
+        async for batch in client.iter_client_rows(reader):
             if not batch.rows and not batch.done:
                 continue
             message = ClientsPageLoaded(

@@ -15,7 +15,7 @@ from lucy_server.routes import clients as client_routes
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import ServerError
 from lucy_tui.api.models import ClientUpdate
-from lucy_tui.clients.rows import ClientRow
+from lucy_tui.clients.rows import WIRE_COLUMNS, ClientRow
 from tests.conftest import SMALL_FIRM
 
 from .conftest import API, bearer
@@ -44,7 +44,7 @@ async def test_the_compact_list_has_the_paged_lists_rows_and_fields(
     paged = await _paged(client)
     assert rows == paged  # same clients, order and fields (all but contact_id)
     assert last.total == len(rows)
-    assert last.columns == list(client_routes.ROW_COLUMNS)
+    assert last.columns == list(client_routes.ROW_COLUMNS) == list(WIRE_COLUMNS)
     ids = {row["id"] for row in rows}
     if who == "admin":
         assert len(rows) == SMALL_FIRM and cases["hidden"] in ids
@@ -53,17 +53,49 @@ async def test_the_compact_list_has_the_paged_lists_rows_and_fields(
         assert not ids & {cases[c] for c in ("hidden", "south_only", "hidden_south")}
 
 
-async def test_the_rows_are_checked_by_from_wire_without_pydantic(admin: LucyClient) -> None:
-    built = [r async for b in admin.iter_client_rows(ClientRow.from_wire) for r in b.rows]
+async def test_the_rows_are_read_without_pydantic_as_the_paged_list_gives_them(
+    admin: LucyClient,
+) -> None:
+    built = [r async for b in admin.iter_client_rows(ClientRow.wire_reader) for r in b.rows]
     paged = [ClientRow.from_summary(c) async for c in admin.iter_clients()]
     assert built == paged
+    # the same as from_wire makes of each row's JSON
+    rows, _ = await _compact(admin)
+    assert [ClientRow.from_wire(row) for row in rows] == paged
 
-    def refuse(row: dict[str, Any]) -> ClientRow:
-        raise ValueError("no")
 
-    with pytest.raises(ServerError) as caught:
-        async for _ in admin.iter_client_rows(refuse):
-            pass
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("id", True),
+        ("id", "7"),
+        ("name", None),
+        ("status", "gone"),
+        ("plan", 3),
+        ("team_names", ["a", 1]),
+        ("trial_ends_on", "31/12/2026"),
+        ("inbox_count", 1.5),
+        ("peppol_stale", 0),
+    ],
+)
+async def test_a_row_of_wrong_types_is_refused(admin_token: str, column: str, value: Any) -> None:
+    columns = list(client_routes.ROW_COLUMNS)
+    good = [1, "A BV", "0403.170.701", "BE0403170701", None, [], "active", [], False, False]
+    good += ["unchecked", False, 0, 0, "business", None, False, 1]
+    ClientRow.wire_reader(columns)(good)  # a good row passes
+    bad = list(good)
+    bad[columns.index(column)] = value
+    header = json.dumps({"columns": columns, "total": 1, "changes": None})
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=f"{header}\n{json.dumps([bad])}\n".encode())
+
+    async with LucyClient(
+        "http://t", token=admin_token, transport=httpx.MockTransport(reply)
+    ) as client:
+        with pytest.raises(ServerError) as caught:
+            async for _ in client.iter_client_rows(ClientRow.wire_reader):
+                pass
     assert caught.value.code == "bad_response"
 
 
@@ -105,8 +137,9 @@ async def test_gzip_when_asked_and_plain_otherwise(
     assert len(body) < len(plain.content)
     lines = gzip.decompress(body).decode().splitlines()
     header = json.loads(lines[0])
-    assert header["total"] == SMALL_FIRM == len(lines) - 1
-    assert all(len(json.loads(line)) == len(header["columns"]) for line in lines[1:])
+    rows = [row for line in lines[1:] for row in json.loads(line)]  # a batch per line
+    assert header["total"] == SMALL_FIRM == len(rows)
+    assert all(len(row) == len(header["columns"]) for row in rows)
 
 
 async def test_unknown_parameters_and_anonymous_callers_are_refused(
@@ -121,7 +154,7 @@ async def test_a_truncated_answer_is_an_error(admin_token: str) -> None:
     header = json.dumps({"columns": ["id"], "total": 3, "changes": None})
 
     def reply(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=f"{header}\n[1]\n[2]\n".encode())
+        return httpx.Response(200, content=f"{header}\n[[1]]\n[[2]]\n".encode())
 
     async with LucyClient(
         "http://t", token=admin_token, transport=httpx.MockTransport(reply)
