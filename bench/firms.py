@@ -45,6 +45,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SERVER_PIDS: dict[str, int] = {}  # the process of each served URL (to read its CPU time)
+
+
 @contextlib.contextmanager
 def served(database: Path) -> Iterator[str]:
     """``lucy-server serve`` on 127.0.0.1 over ``database``; yields its URL."""
@@ -66,6 +69,7 @@ def served(database: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[url] = process.pid
     try:
         deadline = time.monotonic() + 30
         while True:
