@@ -22,11 +22,14 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/lucy-tui
 
-# The test suite (one worker per core), then the installed-app check. The server suite runs
-# on SQLite and on a throwaway PostgreSQL cluster (tests/pg.py): without PostgreSQL's server
-# binaries it fails (.ci/install-postgresql installs them) instead of skipping.
+# The test suite, then the installed-app check. The server suite runs on SQLite and on a
+# throwaway PostgreSQL cluster (tests/pg.py): .ci/install-postgresql finds PostgreSQL's
+# server binaries (or installs them, as root with apt-get), and without them the suite fails
+# instead of skipping. One pytest worker per core; an idle worker takes tests queued for the
+# other (worksteal), so one long test at the end does not leave a core idle.
 test: $(TEST_STAMP)
-	LUCY_TEST_POSTGRESQL=required $(BIN)/python -m pytest -q -n auto
+	bash .ci/install-postgresql
+	LUCY_TEST_POSTGRESQL=required $(BIN)/python -m pytest -q -n auto --dist worksteal
 	$(MAKE) test-installed
 
 # Build the wheel, install it (not editable) into a fresh venv in a temp dir, and drive
