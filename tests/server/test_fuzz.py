@@ -68,6 +68,7 @@ OPERATIONS = [
     ("GET", "/teams"),
     ("GET", "/integrations"),
     ("GET", "/clients"),
+    ("GET", "/client-rows"),
     ("POST", "/clients"),
     ("GET", "/clients/{client_id}"),
     ("PATCH", "/clients/{client_id}"),
