@@ -6,6 +6,7 @@ loaded again."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,10 +18,12 @@ from sqlalchemy import update
 
 from lucy_server import db
 from lucy_server.app import create_app
+from lucy_server.routes import clients as client_routes
 from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.models import ClientUpdate
 from lucy_tui.app import LucyApp
+from lucy_tui.screens.dashboard import DashboardScreen
 
 from ..conftest import SEED_NOW, FakeClock
 from .conftest import SIZE, settle, wait_loaded
@@ -41,6 +44,7 @@ class RowCounter(httpx.AsyncBaseTransport):
         self.answers: list[tuple[dict[str, str], int]] = []  # (query, rows)
         self.paths: list[str] = []  # of every GET of the client list, compact or paged
         self.older = False
+        self.count_compact = True  # False: leave the compact answer's stream to the app
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -54,7 +58,7 @@ class RowCounter(httpx.AsyncBaseTransport):
             body = await response.aread()
             rows = len(json.loads(body).get("items", []))
             self.answers.append((dict(request.url.params), rows))
-        elif request.method == "GET" and path == "/api/v1/client-rows":
+        elif request.method == "GET" and path == "/api/v1/client-rows" and self.count_compact:
             lines = (await response.aread()).decode().splitlines()  # aread: un-gzipped
             rows = sum(len(json.loads(batch)) for batch in lines[1:])  # after the header
             self.answers.append(({"compact": "yes"}, rows))
@@ -126,6 +130,51 @@ async def test_the_whole_list_loads_in_one_compact_answer(remote, counter: RowCo
         [(_query, rows)] = counter.answers
         assert rows == len(dashboard.view.rows) < FIRM  # the employee's clients
         assert dashboard.loading_done and app.clients.changes_token
+
+
+class HeldBack(httpx.AsyncBaseTransport):
+    """The real transport, but the compact list's answer stops after its first batch of
+    rows until ``release`` is set (a slow server, or a long list on a slow link)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path != "/api/v1/client-rows":
+            return response
+        header, first, *rest = (await response.aread()).split(b"\n")  # un-gzipped
+        release = self.release
+
+        async def body() -> AsyncIterator[bytes]:
+            yield header + b"\n" + first + b"\n"
+            await release.wait()
+            yield b"\n".join(rest)
+
+        return httpx.Response(200, headers={"Content-Type": "application/x-ndjson"}, content=body())
+
+
+async def test_the_first_rows_show_before_the_rest_of_the_compact_list_arrives(
+    remote, counter: RowCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_routes, "FIRST_ROWS", 20)
+    monkeypatch.setattr(client_routes, "ROWS_BATCH", 50)
+    held = counter.inner = HeldBack(counter.inner)
+    counter.count_compact = False
+    app = await remote(ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = app.get_screen("dashboard")
+        assert isinstance(dashboard, DashboardScreen)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if dashboard.view.rows:
+                break
+        assert len(dashboard.view.rows) == 20 and not dashboard.loading_done
+        assert "loading 20/150" in str(dashboard.query_one("#status-line").render())
+        held.release.set()
+        await wait_loaded(pilot)
+        assert len(dashboard.view.rows) == FIRM and app.clients.changes_token
 
 
 async def test_an_older_server_without_the_compact_list_is_walked_by_pages(
