@@ -23,6 +23,7 @@ from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.models import ClientUpdate
 from lucy_tui.app import LucyApp
+from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.screens.dashboard import DashboardScreen
 
 from ..conftest import SEED_NOW, FakeClock
@@ -122,7 +123,9 @@ async def test_a_refresh_with_nothing_changed_moves_no_client_row(
         assert [n.message for n in app._notifications] == []  # nothing to say
 
 
-async def test_the_whole_list_loads_in_one_compact_answer(remote, counter: RowCounter) -> None:
+async def test_the_whole_list_loads_in_one_compact_answer(
+    remote, counter: RowCounter, data_dir: Path
+) -> None:
     app = await remote(EMPLOYEE)
     async with app.run_test(size=SIZE) as pilot:
         dashboard = await wait_loaded(pilot)
@@ -130,6 +133,11 @@ async def test_the_whole_list_loads_in_one_compact_answer(remote, counter: RowCo
         [(_query, rows)] = counter.answers
         assert rows == len(dashboard.view.rows) < FIRM  # the employee's clients
         assert dashboard.loading_done and app.clients.changes_token
+        first = [r.id for r in dashboard.view.rows[:120]]  # as they arrived
+    # the first rows' JSON is kept for the next session, as it is from the pages
+    kept = ListSnapshot(data_dir, SERVER, EMPLOYEE).load()
+    assert [r.id for r in kept] == first and len(kept) == min(120, rows)
+    assert kept == [dashboard.view.get(r.id) for r in kept]
 
 
 class HeldBack(httpx.AsyncBaseTransport):
