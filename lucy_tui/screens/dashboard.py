@@ -48,7 +48,6 @@ FILTER_PLACEHOLDER = (
     "trial:<30d fav"
 )
 REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
-FIRST_PAGE = 500  # in-process, the first screen's page before the whole list
 
 
 class FilterInput(Input):
@@ -190,11 +189,16 @@ class DashboardScreen(CsvExport):
         client = self.ctx.session.client
         loaded = 0
         try:
-            try:  # the whole list in one compact answer, its rows shown as they arrive
-                await self._load_compact(generation)
-                return
-            except NotFoundError:
-                pass  # a server older than /client-rows: walk the list's pages
+            # Over the network the whole list comes in one compact answer, its rows shown
+            # as they arrive. In-process (the embedded default) an answer is handed over
+            # whole, buffered twice by httpx's ASGI transport: the pages keep the peak
+            # memory at 50,000 clients under 150 MB (143 MB; 164 MB compact).
+            if client.streams:
+                try:
+                    await self._load_compact(generation)
+                    return
+                except NotFoundError:
+                    pass  # a server older than /client-rows: walk the list's pages
             async for page in client.iter_client_pages():
                 loaded += len(page.items)
                 done = page.next is None or not page.items
@@ -224,18 +228,8 @@ class DashboardScreen(CsvExport):
 
             return keep
 
-        client = self.ctx.session.client
         first = True
-        if not client.streams:  # in-process: the answer comes whole, so a first page first
-            page = await client.clients_page(page_size=FIRST_PAGE)
-            done = page.next is None  # the whole list: no need for more
-            self.post_message(
-                ClientsPageLoaded(generation, page.items, page.total, done, page.changes)
-            )
-            if done:
-                return
-            first = False
-        async for batch in client.iter_client_rows(reader):
+        async for batch in self.ctx.session.client.iter_client_rows(reader):
             if not batch.rows and not batch.done:
                 continue
             message = ClientsPageLoaded(

@@ -27,7 +27,7 @@ from lucy_tui.local.list_snapshot import ListSnapshot
 from lucy_tui.screens.dashboard import DashboardScreen
 
 from ..conftest import SEED_NOW, FakeClock
-from .conftest import SIZE, settle, wait_loaded
+from .conftest import SIZE, TODAY, settle, wait_loaded
 
 SERVER = "http://lucy.test"
 ADMIN = "admin@demo-firm.be"
@@ -289,6 +289,30 @@ async def test_a_refresh_in_the_embedded_default_also_asks_only_for_changes(
         await wait_loaded(pilot)
         row = dashboard.view.get(2)
         assert row is not None and row.inbox_count == 42
+
+
+async def test_the_embedded_default_loads_by_pages_not_the_compact_answer(
+    make_app, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process the compact answer would come whole, buffered twice by the ASGI transport
+    (164 MB at 50,000 clients, over the 150 MB budget); the pages keep it at 143 MB."""
+    from lucy_server.seed import seed_demo
+    from lucy_tui.api.client import LucyClient
+
+    (data_dir / "demo.db").unlink()  # a firm of more than one page
+    engine = db.make_engine(data_dir / "demo.db")
+    seed_demo(engine, clients=1200, today=TODAY)
+    engine.dispose()
+
+    def not_in_process(self: LucyClient, *args: object) -> object:
+        raise AssertionError("the embedded default asked for /client-rows")
+
+    monkeypatch.setattr(LucyClient, "iter_client_rows", not_in_process)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await wait_loaded(pilot)
+        assert len(dashboard.view.rows) == dashboard.total == 1200
+        assert app.clients.changes_token  # the pages carry the token for ctrl+r too
 
 
 class GrowingTotal(httpx.AsyncBaseTransport):
