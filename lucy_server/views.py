@@ -13,6 +13,7 @@ from lucy_server.denorm import split_names
 from lucy_server.errors import not_found
 from lucy_server.paging import Order, SortKey
 from lucy_tui.api.models import Address, ClientDetail, Team
+from lucy_tui.api.row_columns import CLIENT_ROW_COLUMNS
 
 LUCY_EMAIL_DOMAIN = "app.getlucy.ai"
 
@@ -128,28 +129,7 @@ def _summary_rows(
     return rows
 
 
-ROW_COLUMNS = (
-    "id",
-    "name",
-    "enterprise_number",
-    "vat_number",
-    "contact_name",
-    "team_names",
-    "status",
-    "integrations",
-    "peppol_sending",
-    "peppol_receiving",
-    "peppol_network",
-    "peppol_stale",
-    "inbox_count",
-    "failed_count",
-    "plan",
-    "trial_ends_on",
-    "hidden",
-    "version",
-)
-"""The columns of the compact client list (``GET /client-rows``): a ``ClientSummary``'s
-fields but ``contact_id`` (the list shows the contact's name)."""
+ROW_COLUMNS = CLIENT_ROW_COLUMNS  # the columns of GET /client-rows (shared with the app)
 
 
 def client_row_arrays(

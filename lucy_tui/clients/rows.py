@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lucy_tui.api.enums import ClientStatus, PeppolLookupState, Plan
 from lucy_tui.api.folding import fold
+from lucy_tui.api.row_columns import CLIENT_ROW_COLUMNS
 from lucy_tui.columns import FLEXIBLE, ColumnSpec
 
 if TYPE_CHECKING:  # pydantic: the list is drawn before it is imported
@@ -263,27 +264,7 @@ class ClientRow:
         return " + ".join(parts) if parts else "off"
 
 
-WIRE_COLUMNS = (
-    "id",
-    "name",
-    "enterprise_number",
-    "vat_number",
-    "contact_name",
-    "team_names",
-    "status",
-    "integrations",
-    "peppol_sending",
-    "peppol_receiving",
-    "peppol_network",
-    "peppol_stale",
-    "inbox_count",
-    "failed_count",
-    "plan",
-    "trial_ends_on",
-    "hidden",
-    "version",
-)
-"""The fields of a client that make its row (a ``ClientSummary``'s but ``contact_id``)."""
+WIRE_COLUMNS = CLIENT_ROW_COLUMNS  # the fields of a client that make its row
 
 _STATUSES: dict[Any, ClientStatus] = {s.value: s for s in ClientStatus}
 _PLANS: dict[Any, Plan] = {p.value: p for p in Plan}
