@@ -146,13 +146,13 @@ class ActionFlow:
         def answered(confirmed: bool | None) -> None:
             if not confirmed:
                 return
-            plan = screen.plan
-            action = pending if plan.retry and pending is not None else None
+            chosen = screen.plan  # as confirmed, with the destination picked there
+            action = pending if chosen.retry and pending is not None else None
             if action is None:
-                destination = plan.destination.id if plan.destination else None
-                action = PendingAction(kind, plan.document_ids, destination=destination)
+                destination = chosen.destination.id if chosen.destination else None
+                action = PendingAction(kind, chosen.document_ids, destination=destination)
             self.pending[kind] = action
-            start(action, plan.destination or choices[0])
+            start(action, chosen.destination or choices[0])
 
         self.host.app.push_screen(screen, answered)
 
