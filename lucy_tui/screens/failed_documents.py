@@ -51,26 +51,11 @@ from lucy_tui.screens.document_actions import (
     summarize_results,
 )
 from lucy_tui.widgets.failed_table import FailedTable
+from lucy_tui.widgets.table_filter import TableFilter
 
 FILTER_PLACEHOLDER = "Filter: words, or client:bakkerij reason:rejected age:>7d"
 REFRESH_THROTTLE = 0.12  # seconds between repaints while pages stream in
 PACKAGE = DestinationChoice(None, "each client's accounting software")
-
-
-class QueueFilter(Input):
-    """The queue's filter: ``enter`` or ``down`` go back to the rows, ``escape`` clears."""
-
-    BINDINGS = [
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("down", "back_to_rows", "To the rows", show=False),
-    ]
-
-    def action_clear_filter(self) -> None:
-        self.value = ""
-        self.screen.query_one(FailedTable).focus()
-
-    def action_back_to_rows(self) -> None:
-        self.screen.query_one(FailedTable).focus()
 
 
 class FailedDocumentsScreen(LucyScreen[None]):
@@ -121,7 +106,7 @@ another destination); enter opens the client at the document, o the document's h
     def compose(self) -> ComposeResult:
         yield Static("The firm's Failed documents", id="failed-title")
         with Horizontal(id="failed-filter-bar"):
-            yield QueueFilter(placeholder=FILTER_PLACEHOLDER, id="failed-filter")
+            yield TableFilter(FailedTable, placeholder=FILTER_PLACEHOLDER, id="failed-filter")
         yield Static("", id="failed-hint")
         yield Static("", id="failed-summary")
         yield FailedTable(self.view, id="failed-table")

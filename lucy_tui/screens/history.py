@@ -33,28 +33,13 @@ from lucy_tui.safe_text import plain
 from lucy_tui.screens.base import Dialog, PaletteCommand
 from lucy_tui.screens.csv_export import CsvExport
 from lucy_tui.widgets.audit_table import AuditTable
+from lucy_tui.widgets.table_filter import TableFilter
 
 FILTER_PLACEHOLDER = "Filter: words, or who:an what:peppol client:bakkerij since:2026-11-01"
 HELP = """\
 Filter (/): words match who, what, the client and the change; every word must match.
   who:an   what:hidden   client:bakkerij   since:2026-11-01   until:2026-11-30
 e writes the shown records to a CSV file; enter shows a record whole (before and after)."""
-
-
-class AuditFilterInput(Input):
-    """``enter`` or ``down`` go back to the rows, ``escape`` clears the filter."""
-
-    BINDINGS = [
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("down", "back_to_rows", "To the rows", show=False),
-    ]
-
-    def action_clear_filter(self) -> None:
-        self.value = ""
-        self.screen.query_one(AuditTable).focus()
-
-    def action_back_to_rows(self) -> None:
-        self.screen.query_one(AuditTable).focus()
 
 
 class AuditRecordScreen(Dialog[None]):
@@ -140,7 +125,7 @@ class AuditScreen(CsvExport):
     def compose(self) -> ComposeResult:
         yield Static(plain(self.title_text()), id="audit-title")
         with Vertical(id="audit-filter-bar"):
-            yield AuditFilterInput(placeholder=FILTER_PLACEHOLDER, id="audit-filter")
+            yield TableFilter(AuditTable, placeholder=FILTER_PLACEHOLDER, id="audit-filter")
         yield Static("", id="audit-hint")
         yield AuditTable(self.view, self.COLUMNS, id="audit-table")
         yield Static("Loading…", id="audit-status")
