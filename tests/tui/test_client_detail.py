@@ -72,3 +72,37 @@ async def test_a_shown_tab_takes_the_focus_so_its_keys_work(make_app) -> None:  
         await pilot.press("1")  # a tab number still switches tabs from the form
         await settle(pilot)
         assert screen.query_one(TabbedContent).active == "overview"
+
+
+async def test_a_tab_is_built_when_first_shown_and_shows_the_client(make_app) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.messages import OpenClient
+    from lucy_tui.screens.detail.base import DetailTab
+    from lucy_tui.screens.detail.documents import DocumentsTab
+    from lucy_tui.screens.detail.overview import OverviewTab
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_client(pilot, "Aalter Interieur BV")
+        assert [type(tab) for tab in screen.tabs] == [OverviewTab]  # not all seven
+        await pilot.press("2")
+        await settle(pilot)
+        documents = screen.query_one(DocumentsTab)
+        assert screen.current_tab is documents and documents.loaded
+        assert documents.client is not None and documents.client.name == "Aalter Interieur BV"
+        await pilot.press("1", "2")  # built once, kept
+        await settle(pilot)
+        assert len(screen.query(DocumentsTab)) == 1 and len(screen.tabs) == 2
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # Opened on another tab (as the firm's failed queue does): the Overview, built later,
+        # still shows the client the screen loaded before it existed.
+        app.post_message(OpenClient(screen.client_id, "Aalter Interieur BV", tab="documents"))
+        await settle(pilot)
+        screen = app.screen
+        assert [type(tab) for tab in screen.query(DetailTab)] == [DocumentsTab]
+        await pilot.press("1")
+        await settle(pilot)
+        overview = screen.query_one(OverviewTab)
+        contact = screen.client.contact_name
+        assert contact and str(overview.query_one("#client-contact", Static).render()) == contact
