@@ -14,6 +14,7 @@ Without PostgreSQL binaries the ``[postgresql]`` tests are skipped, saying why; 
 from __future__ import annotations
 
 import atexit
+import gc
 import itertools
 import os
 import shutil
@@ -77,6 +78,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if folder not in BACKEND_SUITES or metafunc.definition.get_closest_marker("sqlite_only"):
         return
     metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Less time in the garbage collector, the same tests.
+
+    A test run keeps ~300,000 long-lived objects (Textual, FastAPI, SQLAlchemy, hypothesis,
+    the collected tests) that every full collection walks again: measured on an app test,
+    the collector took 25-30% of its time. Frozen after collection, they are no longer
+    walked; a larger first generation runs the collector less often. Nothing a test checks
+    depends on when garbage is collected (a test that needs it calls ``gc.collect()``).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 @pytest.fixture
