@@ -27,14 +27,12 @@ from textual.worker import Worker, WorkerState
 
 from lucy_tui.api.errors import (
     LucyError,
-    RateLimitedError,
-    ServerError,
     UnauthorizedError,
     UnreachableError,
 )
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
 from lucy_tui.clients.store import ClientStore
-from lucy_tui.context import RETRY_HINT, Context
+from lucy_tui.context import RETRY_HINT, Context, error_notice
 from lucy_tui.local.config import Settings, server_refusal
 from lucy_tui.local.favourites import FavouritesStore
 from lucy_tui.local.list_snapshot import ListSnapshot
@@ -455,10 +453,7 @@ class LucyApp(App[None]):
             return
         if quiet:
             return
-        hint = ""
-        if isinstance(error, UnreachableError | ServerError | RateLimitedError):
-            hint = f" {retry}"
-        self.notify(f"{context}: {error.message}{hint}", severity="error", timeout=8)
+        self.notify(error_notice(error, context, retry), severity="error", timeout=8)
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:

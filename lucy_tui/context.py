@@ -14,11 +14,20 @@ from typing import Any, Protocol
 
 from textual.worker import Worker, WorkerState
 
-from lucy_tui.api.errors import LucyError
+from lucy_tui.api.errors import LucyError, RateLimitedError, ServerError, UnreachableError
 from lucy_tui.clients.store import ClientStore
 from lucy_tui.session import CurrentSession
 
 RETRY_HINT = "Press ctrl+r to try again."
+
+
+def error_notice(error: LucyError, context: str, retry: str = RETRY_HINT) -> str:
+    """What the user reads when an action failed: what, why, and for a fault that may pass
+    (the server away or busy, a rate limit) the key that tries again."""
+    hint = ""
+    if isinstance(error, UnreachableError | ServerError | RateLimitedError):
+        hint = f" {retry}"
+    return f"{context}: {error.message}{hint}"
 
 
 class Reporter(Protocol):

@@ -10,6 +10,10 @@ it loads the client, shows it to the tab, and answers the tab's ``ReloadClient``
 
     async with tab_harness(OverviewTab, AALTER_ID) as (pilot, tab):
         await pilot.press("s")
+
+With ``transport=`` the tab reaches the server through that transport (a ``FaultyTransport``
+over the reference server, tests/tui/faults.py) as a remote server, signed in with the demo
+password; ``size=`` shows it in another terminal size.
 """
 
 from __future__ import annotations
@@ -18,26 +22,30 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from lucy_server.seed import DEMO_PASSWORD
 from lucy_tui.api.client import LucyClient
 from lucy_tui.api.errors import LucyError
 from lucy_tui.app import CSS_FILE
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
 from lucy_tui.clients.store import ClientStore
-from lucy_tui.context import RETRY_HINT, Context
+from lucy_tui.context import RETRY_HINT, Context, error_notice
 from lucy_tui.messages import ClientUpdated, ReloadClient
 from lucy_tui.screens.detail.base import DetailTab
 from lucy_tui.session import CurrentSession, Session
 
 TabType = TypeVar("TabType", bound=DetailTab)
+REMOTE = "http://lucy.test"  # the server reached through a test's transport
 
 
 class TabHarness(App[None]):
@@ -87,7 +95,7 @@ class TabHarness(App[None]):
     ) -> None:
         self.errors.append((context, error))
         if not quiet:
-            self.notify(f"{context}: {error.message}", severity="error", markup=False)
+            self.notify(error_notice(error, context, retry), severity="error", markup=False)
 
     def report_worker_state(self, worker: Worker[Any], state: WorkerState) -> None:
         if state is WorkerState.ERROR:
@@ -106,14 +114,27 @@ def make_tab_harness(data_dir: Path, today: date, size: tuple[int, int]) -> Harn
 
     @asynccontextmanager
     async def tab_harness(
-        tab_class: type[TabType], client: int | str, *, role: str = "admin"
+        tab_class: type[TabType],
+        client: int | str,
+        *,
+        role: str = "admin",
+        transport: httpx.AsyncBaseTransport | None = None,
+        size: tuple[int, int] = size,
     ) -> AsyncIterator[tuple[Pilot[None], TabType]]:
-        """``client``: its id, or its name as the demo firm has it."""
+        """``client``: its id, or its name as the demo firm has it. ``transport``: reach a
+        remote server through it (a ``FaultyTransport``), signed in with the demo password,
+        instead of the embedded server."""
         email = DEMO_LOGINS[role]
-        api, _, renew = await asyncio.to_thread(open_embedded_client, data_dir, email)
+        if transport is None:
+            api, _, renew = await asyncio.to_thread(open_embedded_client, data_dir, email)
+            session_of = partial(Session, server="embedded", renew_token=renew)
+        else:
+            api = LucyClient(REMOTE, transport=transport)
+            await api.login(email, DEMO_PASSWORD)
+            session_of = partial(Session, server=REMOTE)
         staff = await api.me()
         client_id = client if isinstance(client, int) else await _id_of(api, client)
-        session = Session(api, staff, server="embedded", renew_token=renew)
+        session = session_of(api, staff)
         app = TabHarness(session, today, tab_class, client_id)
         async with api, app.run_test(size=size) as pilot:
             for _ in range(50):  # the tab's first load, and the client shown to it

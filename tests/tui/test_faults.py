@@ -329,12 +329,10 @@ ACTION_FAULTS: list[FaultSpec] = [Fault.CONNECT, Fault.TIMEOUT, 500, 502, Fault.
 
 @pytest.mark.parametrize("fault", ACTION_FAULTS, ids=str)
 async def test_a_peppol_switch_that_fails_says_so_and_s_tries_again(
-    remote, faults: FaultyTransport, fault: FaultSpec
+    tab_harness, faults: FaultyTransport, fault: FaultSpec
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_client(pilot, FIETSEN)
-        tab = screen.query_one(OverviewTab)
+    async with tab_harness(OverviewTab, FIETSEN, transport=faults) as (pilot, tab):
+        app = pilot.app
         assert tab.peppol is not None and not tab.peppol.sending
         faults.inject(fault, method="PUT", path=r"/peppol$", times=None)
         await pilot.press("s")
@@ -385,13 +383,10 @@ async def resend_failed(pilot: Pilot[None]) -> None:
 
 
 async def test_a_resend_through_a_gateway_blip_completes_with_one_key(
-    remote, faults: FaultyTransport
+    tab_harness, faults: FaultyTransport
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_client(pilot, AALTER)
-        await pilot.press("2")
-        await settle(pilot)
+    async with tab_harness(DocumentsTab, AALTER_ID, transport=faults) as (pilot, tab):
+        app = pilot.app
         faults.inject(502, method="POST", path=r"/documents/resend$", times=1)
         await resend_failed(pilot)
         alive(app)
@@ -399,19 +394,15 @@ async def test_a_resend_through_a_gateway_blip_completes_with_one_key(
         attempts = faults.made("POST", r"/documents/resend$")
         assert [c.outcome for c in attempts] == ["502", "passed"]
         assert attempts[0].key and attempts[0].key == attempts[1].key
-        assert screen.query_one(DocumentsTab).actions.pending == {}
+        assert tab.actions.pending == {}
 
 
 @pytest.mark.parametrize("fault", [503, Fault.CONNECT, 500], ids=str)
 async def test_a_resend_that_fails_keeps_the_selection_and_t_tries_again(
-    remote, faults: FaultyTransport, fault: FaultSpec
+    tab_harness, faults: FaultyTransport, fault: FaultSpec
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_client(pilot, AALTER)
-        await pilot.press("2")
-        await settle(pilot)
-        tab = screen.query_one(DocumentsTab)
+    async with tab_harness(DocumentsTab, AALTER_ID, transport=faults) as (pilot, tab):
+        app, screen = pilot.app, pilot.app.screen
         faults.inject(fault, method="POST", path=r"/documents/resend$", times=None)
         await resend_failed(pilot)
         alive(app)
@@ -458,11 +449,10 @@ async def stored_phone(server: FastAPI, client_id: int) -> str:
 
 @pytest.mark.parametrize("fault", ALL_FAULTS, ids=str)
 async def test_invoice_settings_that_cannot_be_saved_are_kept(
-    remote, faults: FaultyTransport, server: FastAPI, fault: FaultSpec
+    tab_harness, faults: FaultyTransport, server: FastAPI, fault: FaultSpec
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_invoice_settings(pilot, BRASSERIE)
+    async with tab_harness(InvoiceSettingsTab, BRASSERIE_ID, transport=faults) as (pilot, tab):
+        app = pilot.app
         before = await stored_phone(server, BRASSERIE_ID)
         await type_phone(pilot, tab, "+32 9 000 00 00")
         faults.inject(fault, method="PUT", path=r"/invoice-settings$", times=None)
@@ -500,11 +490,14 @@ def listed(modal: AllowedSendersScreen) -> list[str]:
 
 @pytest.mark.parametrize("fault", [503, Fault.TIMEOUT, Fault.MALFORMED_JSON], ids=str)
 async def test_allowed_senders_that_cannot_be_saved_are_kept(
-    remote, faults: FaultyTransport, fault: FaultSpec
+    tab_harness, faults: FaultyTransport, fault: FaultSpec
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        modal = await open_senders(pilot, AALTER)
+    async with tab_harness(OverviewTab, AALTER_ID, transport=faults) as (pilot, _):
+        app = pilot.app
+        await pilot.press("a")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AllowedSendersScreen)
         await pilot.press(*"kept@example.be", "enter", *"still-typing@example.be")
         faults.inject(fault, method="PUT", path=r"/allowed-senders$", times=None)
         await pilot.press("ctrl+s")
@@ -522,7 +515,7 @@ async def test_allowed_senders_that_cannot_be_saved_are_kept(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is not modal
-        senders = (await app.session.client.allowed_senders(AALTER_ID)).senders
+        senders = (await app.session.client.allowed_senders(AALTER_ID)).senders  # type: ignore[attr-defined]
         assert {"kept@example.be", "still-typing@example.be"} <= set(senders)
 
 
@@ -593,13 +586,10 @@ async def test_the_new_client_form_says_when_teams_and_staff_cannot_load(
 
 
 async def test_a_user_who_cannot_be_added_is_kept_in_the_form(
-    remote, faults: FaultyTransport
+    tab_harness, faults: FaultyTransport
 ) -> None:
-    app = remote()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_client(pilot, AALTER)
-        await pilot.press("6")
-        await settle(pilot)
+    async with tab_harness(UsersTab, AALTER_ID, transport=faults) as (pilot, _):
+        app, screen = pilot.app, pilot.app.screen
         await pilot.press("a")
         await settle(pilot)
         modal = app.screen
@@ -619,7 +609,7 @@ async def test_a_user_who_cannot_be_added_is_kept_in_the_form(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
-        users = await app.session.client.client_users(AALTER_ID)
+        users = await app.session.client.client_users(AALTER_ID)  # type: ignore[attr-defined]
         assert [u.email for u in users].count("sarah@aalter.be") == 1  # one key: added once
 
 
