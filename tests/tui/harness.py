@@ -30,7 +30,7 @@ import httpx
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from lucy_server.seed import DEMO_PASSWORD
@@ -64,8 +64,12 @@ class TabHarness(App[None]):
         return self.sessions.current
 
     def compose(self) -> ComposeResult:
+        # The detail screen's lines around the tabs (its title; a line where its Footer
+        # goes), so that the tab gets the room it has in the app, at 80x24 too.
+        yield Static(f"client {self.tab.client_id}", id="detail-title")
         with TabbedContent(id="detail-tabs"), TabPane(self.tab.title, id="pane"):
             yield self.tab
+        yield Static("", id="footer-line")
 
     def on_mount(self) -> None:
         self.load_client()
