@@ -71,18 +71,15 @@ async def test_every_client_column_is_reachable_and_shown_under_the_cursor(make_
 
 
 @SIZES
-async def test_invoice_settings_refuse_an_empty_legal_name(make_app, size) -> None:  # type: ignore[no-untyped-def]
+async def test_invoice_settings_refuse_an_empty_legal_name(tab_harness, size) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import Input
 
     from lucy_tui.screens.detail.invoice_settings import InvoiceSettingsTab
 
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_client(pilot, "Brasserie Het Anker BV")
-        await pilot.press("7")
-        await settle(pilot)
-        tab = screen.current_tab
-        assert isinstance(tab, InvoiceSettingsTab) and tab.loaded
+    brasserie = "Brasserie Het Anker BV"
+    async with tab_harness(InvoiceSettingsTab, brasserie, size=size) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         version = tab.version
         name = tab.query_one("#inv-legal_name", Input)
         name.focus()
@@ -96,26 +93,29 @@ async def test_invoice_settings_refuse_an_empty_legal_name(make_app, size) -> No
         assert stored.legal_name == "Brasserie Het Anker BV" and stored.version == version
 
 
-async def open_vault(pilot, name: str = "Aalter Interieur BV"):  # type: ignore[no-untyped-def]
+def type_path(app, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Put ``path`` in the download dialog's field (the path is tested, not the typing)."""
+    from textual.widgets import Input
+
+    app.screen.query_one(Input).value = path
+
+
+def vault(tab_harness, **options):  # type: ignore[no-untyped-def]
+    """Aalter's Vault tab, alone."""
     from lucy_tui.screens.detail.vault import VaultTab
 
-    screen = await open_client(pilot, name)
-    await pilot.press("3")
-    await settle(pilot)
-    tab = screen.query_one(VaultTab)
-    assert tab.loaded
-    return tab
+    return tab_harness(VaultTab, "Aalter Interieur BV", **options)
 
 
 @SIZES
-async def test_the_vault_table_moves_with_j_and_k(make_app, size) -> None:  # type: ignore[no-untyped-def]
+async def test_the_vault_table_moves_with_j_and_k(tab_harness, size) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable
 
     from lucy_tui.screens.prompt import ConfirmScreen
 
-    app = make_app(role="employee")
-    async with app.run_test(size=size) as pilot:
-        tab = await open_vault(pilot)
+    async with vault(tab_harness, role="employee", size=size) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         table = tab.query_one("#vault-table", DataTable)
         assert table.has_focus or tab.has_focus
         table.focus()
@@ -149,32 +149,32 @@ def test_users_and_banking_tables_answer_the_same_keys() -> None:
 
 
 @pytest.mark.parametrize("typed", ["{folder}/", "{folder}"])
-async def test_a_vault_download_to_a_folder_goes_into_it(make_app, tmp_path, typed) -> None:  # type: ignore[no-untyped-def]
+async def test_a_vault_download_to_a_folder_goes_into_it(tab_harness, tmp_path, typed) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "downloads"
     folder.mkdir()
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_vault(pilot)
+    async with vault(tab_harness) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         await pilot.press("d")
         await settle(pilot)
-        await pilot.press("ctrl+u", *typed.format(folder=folder))
+        type_path(app, typed.format(folder=folder))
         await pilot.press("enter")
         await settle(pilot)
         files = await app.session.client.vault_files(1)
         assert [p.name for p in folder.iterdir()] == [files[0].name]
 
 
-async def test_a_vault_download_into_a_missing_folder_asks_first(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_vault_download_into_a_missing_folder_asks_first(tab_harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from lucy_tui.screens.prompt import ConfirmScreen
 
     missing = tmp_path / "new" / "folder"
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_vault(pilot)
+    async with vault(tab_harness) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         for answer in ("n", "y"):
             await pilot.press("d")
             await settle(pilot)
-            await pilot.press("ctrl+u", *f"{missing}/")
+            type_path(app, f"{missing}/")
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)
@@ -199,12 +199,13 @@ def burst(app, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @SIZES
-async def test_allowed_senders_typed_fast_are_each_added(make_app, size) -> None:  # type: ignore[no-untyped-def]
-    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_overview, open_senders
+async def test_allowed_senders_typed_fast_are_each_added(tab_harness, size) -> None:  # type: ignore[no-untyped-def]
+    from lucy_tui.screens.detail.overview import OverviewTab
 
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_senders
+
+    async with tab_harness(OverviewTab, AALTER_NAME, size=size) as (pilot, _):
+        app = pilot.app
         modal = await open_senders(pilot)
         typed = [f"a{i}@x.be" for i in range(1, 13)]
         burst(app, "\n".join(typed) + "\n")
@@ -217,14 +218,14 @@ async def test_allowed_senders_typed_fast_are_each_added(make_app, size) -> None
         assert saved.senders == AALTER_SENDERS + typed
 
 
-async def test_allowed_senders_pasting_several_lines_adds_each(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_allowed_senders_pasting_several_lines_adds_each(tab_harness) -> None:  # type: ignore[no-untyped-def]
     from textual import events
 
-    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_overview, open_senders
+    from lucy_tui.screens.detail.overview import OverviewTab
 
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+    from .test_overview import AALTER_NAME, AALTER_SENDERS, listed, open_senders
+
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, _):
         modal = await open_senders(pilot)
         field = modal.query_one("#sender-input")
         field.post_message(events.Paste("one@x.be\n\ntwo@x.be\r\nnot an address\nthree@x.be\n"))
@@ -276,15 +277,11 @@ async def test_the_sign_in_form_shows_its_button_with_an_error(make_app, data_di
 
 
 @SIZES
-async def test_clearing_the_selection_after_a_resend_updates_the_outcome(make_app, size) -> None:  # type: ignore[no-untyped-def]
+async def test_clearing_the_selection_after_a_resend_updates_the_outcome(tab_harness, size) -> None:  # type: ignore[no-untyped-def]
     from lucy_tui.screens.detail.documents import DocumentsTab
 
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_client(pilot, "Aalter Interieur BV")
-        await pilot.press("2")
-        await settle(pilot)
-        tab = screen.query_one(DocumentsTab)
+    async with tab_harness(DocumentsTab, "Aalter Interieur BV", size=size) as (pilot, tab):
+        app, screen = pilot.app, pilot.app.screen
         await pilot.press("F", "t")
         await settle(pilot)
         await pilot.press("y")
@@ -334,16 +331,12 @@ async def test_every_field_of_the_new_client_form_is_shown_when_focused(make_app
 
 
 @SIZES
-async def test_every_documents_column_is_reachable(make_app, size) -> None:  # type: ignore[no-untyped-def]
+async def test_every_documents_column_is_reachable(tab_harness, size) -> None:  # type: ignore[no-untyped-def]
     from lucy_tui.document_view import COLUMNS as DOC_COLUMNS
     from lucy_tui.screens.detail.documents import DocumentsTab
 
-    app = make_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_client(pilot, "Aalter Interieur BV")
-        await pilot.press("2")
-        await settle(pilot)
-        table = screen.query_one(DocumentsTab).table
+    async with tab_harness(DocumentsTab, "Aalter Interieur BV", size=size) as (pilot, tab):
+        table = tab.table
         for _ in DOC_COLUMNS:
             await pilot.press("h")
         await pilot.press("l")
