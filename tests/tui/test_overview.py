@@ -125,6 +125,13 @@ async def open_overview(pilot: Pilot[None], name: str) -> tuple[ClientDetailScre
     return screen, tab
 
 
+def overview_shown(pilot: Pilot[None], tab: OverviewTab) -> OverviewTab:
+    """What ``open_overview`` checks, of the tab mounted alone (``tab_harness``)."""
+    assert tab.loaded and tab.peppol is not None and tab.client is not None
+    assert pilot.app.focused is not None and tab in pilot.app.focused.ancestors_with_self
+    return tab
+
+
 # --- Peppol -------------------------------------------------------------------------------
 
 
@@ -172,10 +179,10 @@ async def test_peppol_switched_off_only_after_confirming_and_on_again(make_app) 
         assert str(tab.query_one("#peppol-receiving-label").render()) == "Receiving (r): off"
 
 
-async def test_pressing_space_on_the_switch_asks_too(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_overview(pilot, AALTER_NAME)
+async def test_pressing_space_on_the_switch_asks_too(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         tab.query_one("#peppol-sending", Switch).focus()
         await pilot.press("space")
         await settle(pilot)
@@ -186,10 +193,10 @@ async def test_pressing_space_on_the_switch_asks_too(make_app) -> None:  # type:
         assert (await app.session.client.peppol(AALTER)).sending is True
 
 
-async def test_registered_elsewhere_names_the_provider_and_receiving_stays_off(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_overview(pilot, KROON_NAME)
+async def test_registered_elsewhere_names_the_provider_and_receiving_stays_off(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, KROON_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         warning = tab.query_one("#peppol-elsewhere", Static)
         assert warning.display and "Hermes" in str(warning.render())
         assert warning.styles.color == Color.parse(app.theme_variables["warning"])
@@ -396,10 +403,10 @@ def listed(modal: AllowedSendersScreen) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
-async def test_allowed_senders_add_and_remove(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_overview(pilot, AALTER_NAME)
+async def test_allowed_senders_add_and_remove(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         modal = await open_senders(pilot)
         assert listed(modal) == AALTER_SENDERS
         await pilot.press(*"Scans@Example.BE", "enter")
@@ -417,10 +424,10 @@ async def test_allowed_senders_add_and_remove(make_app) -> None:  # type: ignore
         assert "Scans@example.be" in text_of(tab, "#allowed-senders")
 
 
-async def test_allowed_senders_refuses_an_invalid_or_duplicate_address(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+async def test_allowed_senders_refuses_an_invalid_or_duplicate_address(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         before = await app.session.client.allowed_senders(AALTER)
         modal = await open_senders(pilot)
         field = modal.query_one("#sender-input", Input)
@@ -441,10 +448,10 @@ async def test_allowed_senders_refuses_an_invalid_or_duplicate_address(make_app)
         assert listed(modal) == AALTER_SENDERS
 
 
-async def test_allowed_senders_stop_at_one_hundred(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+async def test_allowed_senders_stop_at_one_hundred(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         api = app.session.client
         current = await api.allowed_senders(AALTER)
         full = [f"sender{i}@example.be" for i in range(100)]
@@ -463,11 +470,11 @@ async def test_allowed_senders_stop_at_one_hundred(make_app) -> None:  # type: i
 
 
 async def test_allowed_senders_stale_version_reloads_and_keeps_what_was_typed(
-    make_app, data_dir
+    tab_harness, data_dir
 ) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot, api_as(data_dir) as colleague:
-        await open_overview(pilot, AALTER_NAME)
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab), api_as(data_dir) as colleague:
+        app = pilot.app
+        overview_shown(pilot, tab)
         modal = await open_senders(pilot)
         await pilot.press(*"mine@example.be", "enter")
         await pilot.press("shift+tab", "down", "delete")  # remove invoices1@engie.be
@@ -504,10 +511,10 @@ async def test_allowed_senders_stale_version_reloads_and_keeps_what_was_typed(
         ]
 
 
-async def test_allowed_senders_keep_the_entries_on_a_network_fault(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+async def test_allowed_senders_keep_the_entries_on_a_network_fault(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         modal = await open_senders(pilot)
         await pilot.press(*"kept@example.be", "enter")
         api = app.session.client
@@ -530,10 +537,10 @@ async def test_allowed_senders_keep_the_entries_on_a_network_fault(make_app) -> 
         assert "kept@example.be" in (await api.allowed_senders(AALTER)).senders
 
 
-async def test_allowed_senders_show_the_servers_validation_errors(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_overview(pilot, AALTER_NAME)
+async def test_allowed_senders_show_the_servers_validation_errors(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(OverviewTab, AALTER_NAME) as (pilot, tab):
+        app = pilot.app
+        overview_shown(pilot, tab)
         modal = await open_senders(pilot)
         await pilot.press(*"refused@example.be", "enter")
 
