@@ -14,6 +14,7 @@ from lucy_tui.screens.detail.integrations import IntegrationsTab
 from lucy_tui.screens.prompt import ConfirmScreen
 
 from .conftest import SIZE, open_client, settle
+from .harness import TabHarness
 from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER_ID = 1  # Yuki + Dropbox archive
@@ -47,14 +48,14 @@ def option_text(tab: IntegrationsTab, integration_id: str) -> str:
     return str(tab.query_one(OptionList).get_option(integration_id).prompt)
 
 
-def notifications(app: LucyApp) -> list[str]:
+def notifications(app: LucyApp | TabHarness) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-async def test_the_catalogue_is_grouped_with_the_linked_package_marked(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+async def test_the_catalogue_is_grouped_with_the_linked_package_marked(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         options = tab.query_one(OptionList).options
         headings = [str(option.prompt) for option in options if option.disabled]
         assert headings == [
@@ -98,10 +99,10 @@ async def test_linking_a_package_on_a_client_without_one(make_app) -> None:  # t
         assert row is not None and row.integrations == "Exact"
 
 
-async def test_replacing_yuki_asks_first_and_cancel_changes_nothing(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+async def test_replacing_yuki_asks_first_and_cancel_changes_nothing(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         before = await app.session.client.client_integrations(AALTER_ID)
         await move_to(pilot, tab, "exact-online")
         await pilot.press("enter")
@@ -128,10 +129,10 @@ async def test_replacing_yuki_asks_first_and_cancel_changes_nothing(make_app) ->
         assert any("Exact Online replaces Yuki" in message for message in notifications(app))
 
 
-async def test_unlinking_is_confirmed(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+async def test_unlinking_is_confirmed(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         await pilot.press("u")
         await settle(pilot)
         confirm = app.screen
@@ -157,10 +158,10 @@ async def test_unlinking_is_confirmed(make_app) -> None:  # type: ignore[no-unty
         assert any("nothing to unlink" in message for message in notifications(app))
 
 
-async def test_destinations_are_shown_and_set_by_the_client_not_switched(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+async def test_destinations_are_shown_and_set_by_the_client_not_switched(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         before = await app.session.client.client_integrations(AALTER_ID)
         await move_to(pilot, tab, "google-drive-archive")
         for key in ("space", "enter", "l"):
@@ -173,10 +174,10 @@ async def test_destinations_are_shown_and_set_by_the_client_not_switched(make_ap
         assert not any("switch" in key.lower() for _, key, _ in tab.palette_commands())
 
 
-async def test_a_change_made_meanwhile_is_reloaded_not_overwritten(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+async def test_a_change_made_meanwhile_is_reloaded_not_overwritten(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         # a colleague links Clearfacts while this screen shows Yuki
         seen = await app.session.client.client_integrations(AALTER_ID)
         await app.session.client.set_client_integrations(
@@ -203,14 +204,15 @@ def test_snapshot_integrations(snap_compare, make_app) -> None:  # type: ignore[
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=integrations)
 
 
-async def test_hostile_integration_names_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_integration_names_are_shown_as_text(tab_harness, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     table = db.integrations
     poison(data_dir, table, table.c.id == "yuki", name=CLICK, description=BIDI)
     poison(data_dir, table, table.c.id == "exact-online", name=MARKUP, description=OSC52)
     poison(data_dir, table, table.c.id == "dropbox-archive", name=CLEAR)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
-        tab = await open_integrations(pilot, "Aalter Interieur BV")
+    # a crash here is the MarkupError of issue 15
+    async with tab_harness(IntegrationsTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         assert_literal(option_text(tab, "yuki"), CLICK, BIDI)
         assert_literal(option_text(tab, "exact-online"), MARKUP, OSC52)
         assert_literal(option_text(tab, "dropbox-archive"), CLEAR)

@@ -42,6 +42,13 @@ async def open_users(pilot: Pilot[None], name: str) -> tuple[ClientDetailScreen,
     return screen, tab
 
 
+def users_shown(pilot: Pilot[None], tab: UsersTab) -> UsersTab:
+    """What ``open_users`` checks, of the tab mounted alone (``tab_harness``)."""
+    assert tab.loaded
+    assert pilot.app.focused is tab.query_one(DataTable)
+    return tab
+
+
 def table_emails(tab: UsersTab) -> list[str]:
     table = tab.query_one(DataTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
@@ -63,10 +70,10 @@ async def test_users_are_listed_with_status_and_invitation_date(tab_harness) -> 
         assert not tab.query_one("#users-remove-reason", Static).display
 
 
-async def test_add_a_user_by_email(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_users(pilot, AALTER_NAME)
+async def test_add_a_user_by_email(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, AALTER) as (pilot, tab):
+        app = pilot.app
+        users_shown(pilot, tab)
         await pilot.press("a")
         await settle(pilot)
         modal = app.screen
@@ -87,10 +94,10 @@ async def test_add_a_user_by_email(make_app) -> None:  # type: ignore[no-untyped
         assert "boekhouding@aalter-interieur.be" in table_emails(tab)
 
 
-async def test_adding_an_existing_user_is_refused_in_the_form(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_users(pilot, AALTER_NAME)
+async def test_adding_an_existing_user_is_refused_in_the_form(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, AALTER) as (pilot, tab):
+        app = pilot.app
+        users_shown(pilot, tab)
         existing = table_emails(tab)[0]
         await pilot.press("a")
         await settle(pilot)
@@ -103,10 +110,10 @@ async def test_adding_an_existing_user_is_refused_in_the_form(make_app) -> None:
         assert len(await app.session.client.client_users(AALTER)) == 3
 
 
-async def test_remove_the_highlighted_user_after_confirming(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_users(pilot, AALTER_NAME)
+async def test_remove_the_highlighted_user_after_confirming(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, AALTER) as (pilot, tab):
+        app = pilot.app
+        users_shown(pilot, tab)
         second = table_emails(tab)[1]
         await pilot.press("down", "delete")
         await settle(pilot)
@@ -125,10 +132,10 @@ async def test_remove_the_highlighted_user_after_confirming(make_app) -> None:  
         assert table_emails(tab) == emails
 
 
-async def test_the_last_user_cannot_be_removed(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        _, tab = await open_users(pilot, KAPSALON_NAME)
+async def test_the_last_user_cannot_be_removed(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, KAPSALON) as (pilot, tab):
+        app = pilot.app
+        users_shown(pilot, tab)
         assert tab.query_one(DataTable).row_count == 1
         assert tab.query_one("#remove-user", Button).disabled
         reason = tab.query_one("#users-remove-reason", Static)
@@ -144,10 +151,10 @@ async def test_the_last_user_cannot_be_removed(make_app) -> None:  # type: ignor
         assert len(await app.session.client.client_users(KAPSALON)) == 1
 
 
-async def test_the_servers_last_user_refusal_is_explained(make_app, data_dir) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot, api_as(data_dir) as colleague:
-        _, tab = await open_users(pilot, AALTER_NAME)
+async def test_the_servers_last_user_refusal_is_explained(tab_harness, data_dir) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(UsersTab, AALTER) as (pilot, tab), api_as(data_dir) as colleague:
+        app = pilot.app
+        users_shown(pilot, tab)
         users = await colleague.client_users(AALTER)
         for user in users[1:]:  # meanwhile a colleague removes every other user
             await colleague.remove_client_user(AALTER, user.id)
@@ -164,16 +171,17 @@ async def test_the_servers_last_user_refusal_is_explained(make_app, data_dir) ->
         assert tab.query_one("#remove-user", Button).disabled
 
 
-async def test_hostile_names_and_addresses_are_shown_as_text(make_app, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_names_and_addresses_are_shown_as_text(tab_harness, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     client_name = f"{CLICK} {CLEAR}"
     poison(data_dir, db.clients, db.clients.c.id == AALTER, name=client_name)
     users = db.client_users
     ids = [1, 2, 3]  # Aalter's users, in the table's order
     poison(data_dir, users, users.c.id == ids[0], name=MARKUP)
     poison(data_dir, users, users.c.id == ids[1], name=OSC52, email=f"{BIDI}@aalter.be")
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
-        _, tab = await open_users(pilot, client_name)
+    # a crash here is the MarkupError of issue 15
+    async with tab_harness(UsersTab, AALTER) as (pilot, tab):
+        app = pilot.app
+        users_shown(pilot, tab)
         table = tab.query_one(DataTable)
         rows = [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(3)]
         assert_literal(rows[0], MARKUP)

@@ -25,6 +25,7 @@ from lucy_tui.screens.detail.vault import (
 from lucy_tui.screens.prompt import ConfirmScreen, PromptScreen
 
 from .conftest import SIZE, open_client, settle
+from .harness import TabHarness
 from .test_overview import BIDI, CLEAR, CLICK, MARKUP, OSC52, assert_literal, poison, toasts
 
 AALTER = "Aalter Interieur BV"  # client 1: three vault files
@@ -64,7 +65,7 @@ async def type_path(pilot: Pilot[None], path: Path) -> None:
     await pilot.press("ctrl+u", *typed(path))
 
 
-def notifications(app: LucyApp) -> list[str]:
+def notifications(app: LucyApp | TabHarness) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
@@ -99,10 +100,10 @@ async def test_files_are_listed_readably(tab_harness) -> None:  # type: ignore[n
         ]
 
 
-async def test_an_empty_vault_says_how_to_upload(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(role="employee")
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot, DUBOIS)
+async def test_an_empty_vault_says_how_to_upload(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(VaultTab, DUBOIS, role="employee") as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         assert not tab.query_one("#vault-table").display
         empty = tab.query_one("#vault-empty", Static)
         assert empty.display and str(empty.render()) == EMPTY_VAULT
@@ -115,13 +116,13 @@ async def test_an_empty_vault_says_how_to_upload(make_app) -> None:  # type: ign
         assert isinstance(app.screen, UploadScreen)
 
 
-async def test_upload_and_download_round_trip(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_upload_and_download_round_trip(tab_harness, home: Path) -> None:  # type: ignore[no-untyped-def]
     content = b"%PDF-1.7\n" + os.urandom(300_000) + b"\n%%EOF\n"
     source = home / "Jaarrekening 2025.pdf"
     source.write_bytes(content)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot)
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         await pilot.press("u")
         await settle(pilot)
         assert isinstance(app.screen, UploadScreen)
@@ -163,10 +164,10 @@ async def test_upload_and_download_round_trip(make_app, home: Path) -> None:  # 
         assert [p.name for p in target.parent.iterdir()] == ["copy.pdf"]  # no leftovers
 
 
-async def test_download_into_a_folder_uses_the_files_name(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_vault(pilot)
+async def test_download_into_a_folder_uses_the_files_name(tab_harness, home: Path) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         await pilot.press("down", "d")  # the second file
         await settle(pilot)
         await type_path(pilot, home)
@@ -177,13 +178,15 @@ async def test_download_into_a_folder_uses_the_files_name(make_app, home: Path) 
         assert (home / files[1].name).read_bytes() == expected
 
 
-async def test_download_replaces_an_existing_file_only_when_confirmed(make_app, home: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_download_replaces_an_existing_file_only_when_confirmed(  # type: ignore[no-untyped-def]
+    tab_harness, home: Path
+) -> None:
     target = home / "mine.pdf"
     target.write_bytes(b"my own notes")
     target.chmod(0o640)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await open_vault(pilot)
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         for answer in ("n", "y"):
             await pilot.press("d")
             await settle(pilot)
@@ -242,12 +245,12 @@ def _fake_pdf(home: Path) -> Path:
     ],
 )
 async def test_upload_is_refused_locally_without_a_request(  # type: ignore[no-untyped-def]
-    make_app, home: Path, monkeypatch: pytest.MonkeyPatch, make_path, reason: str
+    tab_harness, home: Path, monkeypatch: pytest.MonkeyPatch, make_path, reason: str
 ) -> None:
     path = make_path(home)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot)
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         uploads: list[str] = []
 
         async def no_upload(*args: object, **kwargs: object) -> None:
@@ -272,13 +275,13 @@ async def test_upload_is_refused_locally_without_a_request(  # type: ignore[no-u
 
 
 async def test_the_servers_refusals_are_explained(  # type: ignore[no-untyped-def]
-    make_app, home: Path, monkeypatch: pytest.MonkeyPatch
+    tab_harness, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notes = home / "notes.txt"
     notes.write_text("Meeting notes\n" * 10)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot)
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         # a server stricter than the app: a smaller size limit (413), then no .txt (422)
         monkeypatch.setattr(server_vault, "VAULT_MAX_BYTES", 20)
         await pilot.press("u")
@@ -307,10 +310,10 @@ async def test_the_servers_refusals_are_explained(  # type: ignore[no-untyped-de
         assert len(table_names(tab)) == 3
 
 
-async def test_delete_asks_first(make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(role="employee")
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await open_vault(pilot)
+async def test_delete_asks_first(tab_harness) -> None:  # type: ignore[no-untyped-def]
+    async with tab_harness(VaultTab, AALTER_ID, role="employee") as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         await pilot.press("down", "delete")
         await settle(pilot)
         confirm = app.screen
@@ -337,7 +340,7 @@ def test_snapshot_vault(snap_compare, make_app) -> None:  # type: ignore[no-unty
 
 
 async def test_hostile_file_names_are_shown_and_saved_as_text(
-    make_app, data_dir: Path, home: Path
+    tab_harness, data_dir: Path, home: Path
 ) -> None:  # type: ignore[no-untyped-def]
     files = db.vault_files
     engine = db.make_engine(data_dir / "demo.db")
@@ -349,9 +352,10 @@ async def test_hostile_file_names_are_shown_and_saved_as_text(
         poison(data_dir, files, files.c.id == file_id, name=name, uploaded_by=OSC52)
     client_name = f"{MARKUP} {CLICK}"
     poison(data_dir, db.clients, db.clients.c.id == AALTER_ID, name=client_name)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:  # a crash here is the MarkupError of issue 15
-        tab = await open_vault(pilot, client_name)
+    # a crash here is the MarkupError of issue 15
+    async with tab_harness(VaultTab, AALTER_ID) as (pilot, tab):
+        app = pilot.app
+        assert tab.loaded
         table = tab.query_one("#vault-table", DataTable)
         rows = [" | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
         for name in hostile_names:
