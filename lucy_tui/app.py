@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
+import sys
 from collections.abc import Iterable
 from datetime import date
 from importlib.resources import files
@@ -33,6 +35,7 @@ from lucy_tui.api.errors import (
 from lucy_tui.backend import DEMO_LOGINS, open_embedded_client
 from lucy_tui.clients.store import ClientStore
 from lucy_tui.context import RETRY_HINT, Context, error_notice
+from lucy_tui.hangup import watch_terminal
 from lucy_tui.local.config import Settings, server_refusal
 from lucy_tui.local.favourites import FavouritesStore
 from lucy_tui.local.list_snapshot import ListSnapshot
@@ -151,6 +154,9 @@ class LucyApp(App[None]):
         self.push_screen("dashboard")
         self.call_after_refresh(self._painted.set)
         self.connect()
+        stdin = sys.__stdin__
+        if not self.is_headless and stdin is not None and os.isatty(stdin.fileno()):
+            watch_terminal(stdin.fileno())  # a closed terminal window ends the app
 
     @property
     def server(self) -> str:
