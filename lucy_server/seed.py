@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from lucy_server import db, denorm
@@ -1146,6 +1146,11 @@ def seed_demo(
                 _insert(conn, table, rows)
         db.sync_sequences(conn)  # every row above was inserted with its id
         firm.documents = len(out.tables.get("documents", []))
+    if engine.dialect.name == "postgresql":
+        # The planner's statistics of the firm just loaded: until autovacuum gets to the new
+        # rows PostgreSQL plans without them (a client's PATCH took 257 ms instead of 25).
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
     return firm
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from stdnum import iban as stdnum_iban
 from stdnum.be import vat as be_vat
@@ -198,3 +198,16 @@ def test_no_two_clients_share_a_name(tmp_path: Path, clients: int | None) -> Non
     assert twins == []
     if clients is None:
         assert "Elektro Simon BV" in names and "Elektro Simon & Hermans BV" in names
+
+
+def test_a_firm_seeded_on_postgresql_has_the_planners_statistics(pg_databases) -> None:  # type: ignore[no-untyped-def]
+    """Without them (autovacuum not there yet: the tests' cluster runs without it) the
+    planner guessed, and a client's PATCH took 257 ms instead of 25 on 50,000 clients."""
+    engine = make_engine(pg_databases.cluster.url(pg_databases.create()))
+    try:
+        seed_demo(engine, clients=30, seed=0, today=SEED_TODAY)
+        with engine.connect() as conn:
+            analysed = conn.scalars(text("SELECT DISTINCT tablename FROM pg_stats")).all()
+        assert {"clients", "documents", "client_teams"} <= set(analysed)
+    finally:
+        engine.dispose()
