@@ -124,6 +124,9 @@ class VirtualTable(ScrollView, Generic[R, K], can_focus=True):
     VirtualTable {
         height: 1fr;
         background: $surface;
+        /* it moves through its columns itself (h/l): no horizontal scrollbar, which the
+           vertical one's width used to bring up for nothing */
+        overflow-x: hidden;
         & > .virtual-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .virtual-table--header-current { text-style: bold reverse; }
         & > .virtual-table--cursor {

@@ -52,6 +52,19 @@ async def test_the_status_line_names_the_column_the_header_marks(make_app, size)
 
 
 @SIZES
+async def test_the_client_table_shows_rows_to_its_last_line_not_a_scrollbar(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await wait_loaded(pilot)
+        table = screen.query_one(ClientTable)
+        assert table.show_vertical_scrollbar  # 150 clients: more than fit
+        assert not table.show_horizontal_scrollbar  # it moves through columns itself (h/l)
+        last_line = table.render_line(table.scrollable_content_region.height - 1).text
+        row = screen.view.row_at(table.scrollable_content_region.height - 2)
+        assert row.name[:15] in last_line
+
+
+@SIZES
 async def test_every_client_column_is_reachable_and_shown_under_the_cursor(make_app, size) -> None:  # type: ignore[no-untyped-def]
     app = make_app()
     async with app.run_test(size=size) as pilot:
