@@ -66,11 +66,18 @@ r groups by failure reason (the biggest first), R selects the cursor's group; t 
 selection to each client's accounting software in one request (d in the confirmation picks
 another destination); enter opens the client at the document, o the document's history."""
     BINDINGS = [
-        Binding("escape", "back", "Back to the list", id="failed.back"),
+        Binding("escape", "back", "Back", tooltip="Back to the list", id="failed.back"),
         Binding("slash", "focus_filter", "Filter", id="failed.filter"),
         Binding("t", "resend", "To accountant", id="failed.resend"),
-        Binding("enter", "open_client", "Open client", id="failed.open"),
-        Binding("o", "open_document", "Open document", id="failed.document"),
+        Binding("enter", "open_client", "Client", tooltip="Open the client", id="failed.open"),
+        Binding(
+            "o",
+            "open_document",
+            "Document",
+            tooltip="Open the document in its client",
+            show=False,  # in help (?) and the palette: the footer has no room left at 160
+            id="failed.document",
+        ),
         Binding("ctrl+r", "refresh", "Refresh", id="failed.refresh"),
     ]
 

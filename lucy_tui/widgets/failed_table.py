@@ -67,8 +67,14 @@ class FailedTable(SelectableTable[FirmDocument, FailedColumn]):
         *cursor_bindings("failed"),
         *SELECTION_BINDINGS,
         Binding("s", "sort", "Sort", show=False, id="failed.sort"),
-        Binding("r", "group", "Group by reason", id="failed.group"),
-        Binding("R", "select_reason", "Select this reason", id="failed.select_reason"),
+        Binding("r", "group", "By reason", tooltip="Group by reason", id="failed.group"),
+        Binding(
+            "R",
+            "select_reason",
+            "This reason",
+            tooltip="Select this reason",
+            id="failed.select_reason",
+        ),
     ]
 
     view: FailedView
