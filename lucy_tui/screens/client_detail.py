@@ -1,7 +1,7 @@
 """The client detail: a header and the seven tabs of DESIGN §1, switched with 1-7.
 
 A tab is built the first time it is shown: opening a client composes the tab it opens on,
-not all seven (the other six were ~60% of opening a client).
+not all seven (the other six were ~40% of opening a client).
 """
 
 from __future__ import annotations
@@ -58,11 +58,13 @@ class ClientDetailScreen(LucyScreen[None]):
         tab: str | None = None,
         document_id: int | None = None,
     ) -> None:
-        """``tab``: the tab to open on (the first by default); ``document_id``: put that
-        document under the cursor of the Accounting Documents tab."""
+        """``tab``: the tab to open on (the first by default); ``document_id``: open on the
+        Accounting Documents tab with that document under the cursor."""
         super().__init__(ctx)
         self.client_id, self.client_name = client_id, name
         self.client: ClientDetail | None = None
+        if document_id is not None:
+            tab = "documents"
         self._initial_tab = tab if tab in {tab_id for tab_id, _, _ in TABS} else TABS[0][0]
         self._shown_tab = self._initial_tab  # the tab shown last, asked before it is left
         self._document_id = document_id
