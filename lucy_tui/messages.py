@@ -99,6 +99,11 @@ class OpenFailedDocuments(Message):
 
 
 @dataclass
+class ClientListLoaded(Message):
+    """The whole client list is in (first load, or loaded again): what the app keeps."""
+
+
+@dataclass
 class ClientCountsChanged(Message):
     """A send or resend changed these clients' Inbox and Failed counts."""
 

@@ -26,6 +26,7 @@ from lucy_tui.local.paths import documents_dir
 from lucy_tui.messages import (
     ClientChanged,
     ClientCountsChanged,
+    ClientListLoaded,
     ClientsChangesLoaded,
     ClientsLoadFailed,
     ClientsPageLoaded,
@@ -295,6 +296,7 @@ class DashboardScreen(CsvExport):
         self.loading_done = True
         self.table.loading = False
         self._apply_view()
+        self.post_message(ClientListLoaded())
         # The footer may have been composed before the list took the focus (it was loading):
         # show the list's keys (enter: Open) now that it can act on them.
         self.refresh_bindings()
