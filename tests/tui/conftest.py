@@ -152,7 +152,7 @@ async def open_client(pilot: Pilot[None], name: str) -> ClientDetailScreen:
 
 # How many objects apps may have kept frozen before they are collected (see below).
 KEPT_LIMIT = 500_000
-_kept_since = [gc.get_freeze_count()]
+_kept_since: list[int] = []  # the count frozen after the last collection (or the first test)
 
 
 @pytest.fixture(autouse=True)
@@ -161,8 +161,10 @@ def collect_what_apps_kept() -> Iterator[None]:
     (lucy_tui/memory.py). In the test process, which outlives each app, those apps are
     garbage after their test and would never be collected (~3 MB a test). Every
     ``KEPT_LIMIT`` objects kept, they are given back, collected, and the rest frozen again
-    (tests/conftest.py): one full collection per ~10-15 app tests instead of one each (a
+    (tests/conftest.py): one full collection per ~15-25 app tests instead of one each (a
     full collection here takes ~0.15 s)."""
+    if not _kept_since:
+        _kept_since.append(gc.get_freeze_count())
     yield
     if gc.get_freeze_count() - _kept_since[0] > KEPT_LIMIT:
         gc.unfreeze()
