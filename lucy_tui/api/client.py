@@ -148,6 +148,23 @@ class LucyClient:
 
     # --- transport ------------------------------------------------------------------------
 
+    def _no_answer(
+        self, exc: httpx.TransportError | httpx.DecodingError, method: str, path: str
+    ) -> LucyError:
+        """What a request that got no usable answer tells the user."""
+        if isinstance(exc, httpx.DecodingError):
+            return ServerError(
+                f"The server's answer to {method} {path} could not be decoded: {exc}",
+                code="bad_response",
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return UnreachableError(
+                f"The server did not answer in time ({method} {path}).", code="timeout"
+            )
+        return UnreachableError(
+            f"Cannot reach the Lucy server at {self.base_url}: {str(exc) or type(exc).__name__}"
+        )
+
     async def _request(
         self,
         method: str,
@@ -178,23 +195,11 @@ class LucyClient:
                     data=data,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except httpx.TimeoutException as exc:
-                if last:
-                    raise UnreachableError(
-                        f"The server did not answer in time ({method} {path}).",
-                        code="timeout",
-                    ) from exc
             except httpx.DecodingError as exc:
-                raise ServerError(
-                    f"The server's answer to {method} {path} could not be decoded: {exc}",
-                    code="bad_response",
-                ) from exc
-            except httpx.TransportError as exc:
+                raise self._no_answer(exc, method, path) from exc
+            except httpx.TransportError as exc:  # a timeout too: retried like the rest
                 if last:
-                    raise UnreachableError(
-                        f"Cannot reach the Lucy server at {self.base_url}: "
-                        f"{str(exc) or type(exc).__name__}"
-                    ) from exc
+                    raise self._no_answer(exc, method, path) from exc
             else:
                 if response.status_code in RETRY_STATUSES and not last:
                     await response.aclose()
@@ -432,19 +437,8 @@ class LucyClient:
                         else "the answer has no header"
                     )
                 yield header.batch([], done=True)
-        except httpx.TimeoutException as exc:
-            raise UnreachableError(
-                f"The server did not answer in time (GET {path}).", code="timeout"
-            ) from exc
-        except httpx.DecodingError as exc:
-            raise ServerError(
-                f"The server's answer to GET {path} could not be decoded: {exc}",
-                code="bad_response",
-            ) from exc
-        except httpx.TransportError as exc:
-            raise UnreachableError(
-                f"Cannot reach the Lucy server at {self.base_url}: {str(exc) or type(exc).__name__}"
-            ) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise self._no_answer(exc, "GET", path) from exc
         except ValueError as exc:  # also json's errors and a build's refusal
             raise ServerError(
                 f"The server's answer to GET {path} is not a client list: {exc}",
