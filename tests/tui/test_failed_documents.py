@@ -285,16 +285,12 @@ async def test_help_on_the_queue_says_how_its_filter_works(make_app) -> None:  #
 
 
 async def test_the_queues_footer_shows_every_key_whole_at_160_columns(make_app) -> None:  # type: ignore[no-untyped-def]
-    from .test_new_user_pass import footer_keys
+    from .test_new_user_pass import footer_offering
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_queue(pilot)
-        for _ in range(40):  # the footer recomposes in its own turn once the table has focus
-            if "space" in footer_keys(screen):
-                break
-            await pilot.pause()
-        keys = footer_keys(screen)  # each one inside the footer, none under ^p palette
+        keys = await footer_offering(pilot, screen, "space")  # each whole, none under ^p
         assert {"space", "F", "r", "R", "escape", "t", "enter", "ctrl+r", "question_mark"} <= set(
             keys
         )

@@ -106,6 +106,17 @@ class SlowTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+async def remote_server(data_dir: Path) -> tuple[httpx.ASGITransport, str]:
+    """The reference server over the test's demo firm, as a remote one: its transport and
+    a token of the demo admin."""
+    from lucy_tui.api.client import LucyClient
+
+    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
+    async with LucyClient(SERVER, transport=transport) as client:
+        login = await client.login(ADMIN, "lucy-demo")
+    return transport, login.access_token
+
+
 def status(screen: DashboardScreen) -> str:
     return str(screen.query_one("#status-line", Static).render())
 
@@ -113,12 +124,9 @@ def status(screen: DashboardScreen) -> str:
 async def test_a_remote_servers_last_list_shows_until_the_live_one_replaces_it(
     make_app, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lucy_tui.api.client import LucyClient
 
-    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
-    async with LucyClient(SERVER, transport=transport) as client:
-        login = await client.login(ADMIN, "lucy-demo")
-    monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+    transport, token = await remote_server(data_dir)
+    monkeypatch.setenv("LUCY_TOKEN", token)
     app = make_app(server=SERVER, transport=transport)
     async with app.run_test(size=SIZE) as pilot:
         first = await wait_loaded(pilot)
@@ -145,14 +153,11 @@ async def test_a_remote_servers_last_list_shows_until_the_live_one_replaces_it(
 
 
 async def test_signing_out_forgets_the_users_last_list(make_app, data_dir: Path) -> None:
-    from lucy_tui.api.client import LucyClient
 
-    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
-    async with LucyClient(SERVER, transport=transport) as client:
-        login = await client.login(ADMIN, "lucy-demo")
+    transport, token = await remote_server(data_dir)
     app = make_app(server=SERVER, transport=transport)
     remember_user(data_dir, SERVER, ADMIN)
-    app.tokens.set(SERVER, ADMIN, login.access_token)
+    app.tokens.set(SERVER, ADMIN, token)
     snapshot = ListSnapshot(data_dir, SERVER, ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
@@ -230,10 +235,8 @@ async def test_a_failed_load_keeps_the_last_list_marked_as_not_live(
     from lucy_tui.api.client import LucyClient
     from lucy_tui.api.errors import ServerError
 
-    transport = httpx.ASGITransport(app=create_app(data_dir / "demo.db"))
-    async with LucyClient(SERVER, transport=transport) as client:
-        login = await client.login(ADMIN, "lucy-demo")
-    monkeypatch.setenv("LUCY_TOKEN", login.access_token)
+    transport, token = await remote_server(data_dir)
+    monkeypatch.setenv("LUCY_TOKEN", token)
     app = make_app(server=SERVER, transport=transport)
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
